@@ -1,0 +1,77 @@
+//! The label set of a run: class names taken from the training file, in a fixed order,
+//! saved as `labels.json` so evaluation and prediction map names to the same indices.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::TextExample;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelSet {
+    pub names: Vec<String>,
+}
+
+impl LabelSet {
+    /// Collects the distinct labels of the training examples. All-integer label sets are
+    /// ordered numerically (so `0`..`9` keep their index), others lexicographically.
+    pub fn from_examples(examples: &[TextExample]) -> LabelSet {
+        let mut names: Vec<String> = examples
+            .iter()
+            .filter_map(|example| example.label.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        if names.iter().all(|name| name.parse::<i64>().is_ok()) {
+            names.sort_by_key(|name| name.parse::<i64>().unwrap_or(0));
+        }
+        LabelSet { names }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|candidate| candidate == name)
+    }
+
+    /// Maps every example's label to its class index; a label outside the set is an error
+    /// naming the file, line and the known labels.
+    pub fn encode(&self, examples: &[TextExample], path: &Path) -> Result<Vec<usize>> {
+        examples
+            .iter()
+            .map(|example| {
+                let label = example.label.as_deref().unwrap_or("");
+                self.index_of(label).with_context(|| {
+                    format!(
+                        "{}:{}: label {label:?} is not one of the training labels [{}]; fix the label or add examples of it to the training file",
+                        path.display(),
+                        example.line,
+                        self.names.join(", ")
+                    )
+                })
+            })
+            .collect()
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::run::write_atomic(path, serde_json::to_string_pretty(self)?.as_bytes())
+    }
+
+    pub fn load(path: &Path) -> Result<LabelSet> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let labels: LabelSet = serde_json::from_str(&text)
+            .map_err(|err| anyhow::anyhow!("{}: invalid label file: {err}", path.display()))?;
+        if labels.is_empty() {
+            bail!("{}: the label list is empty", path.display());
+        }
+        Ok(labels)
+    }
+}

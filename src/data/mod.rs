@@ -1,0 +1,11 @@
+//! Labelled text data: file readers, the label set, splits, and tokenised, padded batches.
+
+mod batch;
+mod labels;
+mod splits;
+mod text;
+
+pub use batch::{EncodedDataset, TokenBatch, shuffled_batches};
+pub use labels::LabelSet;
+pub use splits::{Split, Splits, columns, load_splits};
+pub use text::{Columns, LabelRequirement, TextExample, read_examples};

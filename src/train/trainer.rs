@@ -1,0 +1,368 @@
+//! The training loop: data -> encoder -> losses -> AdamW, with evaluation, checkpoints and
+//! events. A custom loop rather than burn-train's `Learner`, because the ACF loss needs
+//! the pooled representations and the classifier rows together.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use serde_json::json;
+
+use super::checkpoint::{
+    CheckpointState, MODEL_FILE, OPTIMIZER_FILE, latest_checkpoint, read_state, write_checkpoint,
+};
+use super::evaluate::{Evaluation, evaluate};
+use super::events::{EvaluationMetrics, EventSink, StepMetrics, TrainEvent};
+use super::optimizer::AdamW;
+use super::schedule::linear_warmup_decay;
+use crate::config::Config;
+use crate::data::{EncodedDataset, LabelSet, Split, load_splits, shuffled_batches};
+use crate::device::{SelectedDevice, select_device};
+use crate::loss::objective_loss;
+use crate::model::{PretrainedFiles, TextClassifier, TextTokenizer};
+use crate::run::{RunDir, write_atomic};
+
+/// Everything a training run needs, prepared before the first step.
+struct Session {
+    config: Config,
+    run: RunDir,
+    selected: SelectedDevice,
+    files: PretrainedFiles,
+    labels: LabelSet,
+    pad_id: u32,
+    train: EncodedDataset,
+    validation: Option<EncodedDataset>,
+    test: Option<EncodedDataset>,
+}
+
+/// Accumulates step losses between two logged steps.
+#[derive(Default)]
+struct StepAccumulator {
+    steps: usize,
+    examples: usize,
+    seconds: f64,
+    loss: f64,
+    loss_ce: f64,
+    loss_contrastive: f64,
+    loss_correlation: f64,
+    grad_norm: f64,
+}
+
+/// Trains as `config` says, emitting events to `sinks`, and returns `summary.json`'s
+/// contents. With `resume`, continues the run in `config.output.run_dir` from its latest
+/// checkpoint; without it, an existing run there is an error and stays untouched.
+pub fn train(config: Config, resume: bool, sinks: &mut [Box<dyn EventSink>]) -> Result<serde_json::Value> {
+    let wall_start = Instant::now();
+    let session = prepare(config, resume)?;
+    let config = &session.config;
+    let device = session.selected.device.clone().autodiff();
+    device.seed(config.train.seed);
+
+    let (mut model, mut optimizer, start_step) = initial_state(&session, &device, resume)?;
+    if !resume {
+        write_atomic(&session.run.config(), config.to_toml()?.as_bytes())?;
+        session.labels.save(&session.run.labels())?;
+    }
+
+    let batch_size = config.train.batch_size;
+    let contrastive = config.objective.kind.is_contrastive();
+    let steps_per_epoch = shuffled_batches(session.train.len(), batch_size, 0, contrastive).len();
+    if steps_per_epoch == 0 {
+        bail!("the training set has too few examples for one batch of two");
+    }
+    let total_steps = config
+        .train
+        .max_steps
+        .unwrap_or(config.train.epochs * steps_per_epoch);
+    let warmup_steps = (config.train.warmup_fraction * total_steps as f64).ceil() as usize;
+    if start_step >= total_steps {
+        bail!(
+            "{}: the run already completed {start_step} of {total_steps} steps; raise train.epochs or train.max_steps with --set to train further",
+            session.run.root.display()
+        );
+    }
+
+    emit(sinks, &TrainEvent::Started {
+        total_steps,
+        start_step,
+        backend: session.selected.backend.clone(),
+        adapter: session.selected.adapter.clone(),
+    })?;
+    tracing::info!(
+        run_dir = %session.run.root.display(),
+        start_step,
+        total_steps,
+        train_examples = session.train.len(),
+        "training started"
+    );
+
+    let mut accumulator = StepAccumulator::default();
+    let mut train_seconds = 0.0;
+    let mut train_examples = 0usize;
+    let mut last_validation: Option<(usize, Evaluation)> = None;
+    let mut last_checkpoint: Option<(usize, PathBuf)> = latest_checkpoint(&session.run)?
+        .map(|dir| (start_step, dir));
+    let mut epoch_batches: Option<(usize, Vec<Vec<usize>>)> = None;
+
+    for step in start_step..total_steps {
+        let epoch = step / steps_per_epoch;
+        if epoch_batches.as_ref().is_none_or(|(cached, _)| *cached != epoch) {
+            let seed = config.train.seed.wrapping_add(epoch as u64);
+            epoch_batches = Some((epoch, shuffled_batches(session.train.len(), batch_size, seed, contrastive)));
+        }
+        let indices = &epoch_batches.as_ref().expect("batches of this epoch").1[step % steps_per_epoch];
+
+        let step_start = Instant::now();
+        let batch = session.train.batch(indices, session.pad_id, &device);
+        let labels = batch.labels.clone().context("training batches carry labels")?;
+        let output = model.forward(&batch);
+        let losses = objective_loss(
+            &config.objective,
+            output.pooled,
+            output.logits,
+            model.label_embeddings(),
+            labels,
+        );
+
+        let loss = losses.total.clone().into_scalar::<f32>() as f64;
+        if !loss.is_finite() {
+            let kept = last_checkpoint
+                .as_ref()
+                .map(|(_, path)| format!("the last good checkpoint is {}", path.display()))
+                .unwrap_or_else(|| "no checkpoint was written yet".into());
+            bail!(
+                "step {}: the loss is {loss}; training stopped and {kept}. Lower train.learning_rate or raise objective.temperature",
+                step + 1
+            );
+        }
+
+        let gradients = GradientsParams::from_grads(losses.total.backward(), &model);
+        let learning_rate = linear_warmup_decay(config.train.learning_rate, step, warmup_steps, total_steps);
+        let (updated, report) = optimizer
+            .step(model, gradients, learning_rate, config.train.max_grad_norm)
+            .with_context(|| format!("step {}: optimiser update failed", step + 1))?;
+        model = updated;
+
+        let seconds = step_start.elapsed().as_secs_f64();
+        train_seconds += seconds;
+        train_examples += indices.len();
+        accumulator.steps += 1;
+        accumulator.examples += indices.len();
+        accumulator.seconds += seconds;
+        accumulator.loss += loss;
+        accumulator.loss_ce += losses.cross_entropy.into_scalar::<f32>() as f64;
+        accumulator.loss_contrastive += losses.contrastive.into_scalar::<f32>() as f64;
+        accumulator.loss_correlation += losses.correlation.into_scalar::<f32>() as f64;
+        accumulator.grad_norm += report.grad_norm;
+
+        let completed = step + 1;
+        let epoch_progress = completed as f64 / steps_per_epoch as f64;
+        if completed % config.train.log_every == 0 || completed == total_steps {
+            let steps = accumulator.steps as f64;
+            emit(sinks, &TrainEvent::Step(StepMetrics {
+                step: completed,
+                epoch: epoch_progress,
+                lr: learning_rate,
+                loss: accumulator.loss / steps,
+                loss_ce: accumulator.loss_ce / steps,
+                loss_contrastive: accumulator.loss_contrastive / steps,
+                loss_correlation: accumulator.loss_correlation / steps,
+                grad_norm: accumulator.grad_norm / steps,
+                examples_per_second: accumulator.examples as f64 / accumulator.seconds.max(1e-9),
+            }))?;
+            accumulator = StepAccumulator::default();
+        }
+
+        let end_of_epoch = completed % steps_per_epoch == 0;
+        let evaluate_now = if config.train.eval_every > 0 {
+            completed % config.train.eval_every == 0
+        } else {
+            end_of_epoch
+        } || completed == total_steps;
+        if evaluate_now && let Some(validation) = &session.validation {
+            let evaluation = run_evaluation(&session, &model, validation, "validation", completed, epoch_progress, sinks)?;
+            last_validation = Some((completed, evaluation));
+        }
+
+        let checkpoint_now = if config.train.checkpoint_every > 0 {
+            completed % config.train.checkpoint_every == 0
+        } else {
+            evaluate_now
+        } || completed == total_steps;
+        if checkpoint_now {
+            let state = CheckpointState {
+                step: completed,
+                model_name: config.model.name.clone(),
+                encoder_config: session.files.config.clone(),
+                pooling: model.pooling,
+                labels: session.labels.names.clone(),
+            };
+            let path = write_checkpoint(&session.run, &model, &optimizer, &state)?;
+            emit(sinks, &TrainEvent::Checkpoint { step: completed, path: path.clone() })?;
+            last_checkpoint = Some((completed, path));
+        }
+    }
+
+    let test = match &session.test {
+        Some(test) => Some(run_evaluation(&session, &model, test, "test", total_steps, total_steps as f64 / steps_per_epoch as f64, sinks)?),
+        None => None,
+    };
+
+    let wall_seconds = wall_start.elapsed().as_secs_f64();
+    emit(sinks, &TrainEvent::Finished { step: total_steps, wall_seconds })?;
+
+    let split_summary = |evaluation: &Evaluation| {
+        let mut value = serde_json::to_value(&evaluation.metrics).expect("metrics serialise");
+        let losses = serde_json::to_value(&evaluation.losses).expect("losses serialise");
+        if let (Some(object), Some(losses)) = (value.as_object_mut(), losses.as_object()) {
+            object.extend(losses.clone());
+            object.insert("examples".into(), json!(evaluation.examples));
+        }
+        value
+    };
+    let summary = json!({
+        "model": config.model.name,
+        "objective": config.objective.kind,
+        "steps": total_steps,
+        "validation": last_validation.as_ref().map(|(_, evaluation)| split_summary(evaluation)),
+        "test": test.as_ref().map(split_summary),
+        "train": {
+            "examples": train_examples,
+            "seconds": train_seconds,
+            "examples_per_second": train_examples as f64 / train_seconds.max(1e-9),
+        },
+        "backend": session.selected.backend,
+        "adapter": session.selected.adapter,
+        "wall_seconds": wall_seconds,
+        "checkpoint": last_checkpoint.map(|(_, path)| path),
+    });
+    write_atomic(&session.run.summary(), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    tracing::info!(run_dir = %session.run.root.display(), wall_seconds, "training finished");
+    Ok(summary)
+}
+
+fn emit(sinks: &mut [Box<dyn EventSink>], event: &TrainEvent) -> Result<()> {
+    for sink in sinks.iter_mut() {
+        sink.handle(event)?;
+    }
+    Ok(())
+}
+
+fn run_evaluation(
+    session: &Session,
+    model: &TextClassifier,
+    dataset: &EncodedDataset,
+    split: &str,
+    step: usize,
+    epoch: f64,
+    sinks: &mut [Box<dyn EventSink>],
+) -> Result<Evaluation> {
+    let evaluation = evaluate(
+        &model.valid(),
+        dataset,
+        &session.config.objective,
+        session.config.eval_batch_size(),
+        session.pad_id,
+        &session.selected.device,
+    )?;
+    emit(sinks, &TrainEvent::Evaluation(EvaluationMetrics {
+        step,
+        epoch,
+        split: split.to_string(),
+        examples: evaluation.examples,
+        losses: evaluation.losses.clone(),
+        metrics: evaluation.metrics.clone(),
+    }))?;
+    Ok(evaluation)
+}
+
+/// Resolves the model, reads and tokenises the data, and checks the run directory.
+fn prepare(config: Config, resume: bool) -> Result<Session> {
+    let run = RunDir::new(&config.output.run_dir);
+    let known_labels = if resume {
+        if !run.config().is_file() {
+            bail!(
+                "--resume {}: no config.toml there, so it is not a run directory",
+                run.root.display()
+            );
+        }
+        Some(LabelSet::load(&run.labels())?)
+    } else {
+        if run.has_run() {
+            bail!(
+                "{} already contains a run; continue it with `acf train --resume {}` or choose another --run-dir (nothing was changed)",
+                run.root.display(),
+                run.root.display()
+            );
+        }
+        None
+    };
+
+    let files = PretrainedFiles::resolve(&config.model.name)?;
+    let tokenizer = TextTokenizer::from_file(&files.tokenizer_path(), config.model.max_length)?;
+    if config.model.max_length > files.config.max_position_embeddings {
+        bail!(
+            "model.max_length = {} exceeds the model's max_position_embeddings = {}; lower it",
+            config.model.max_length,
+            files.config.max_position_embeddings
+        );
+    }
+    let splits = load_splits(&config.data, config.train.seed, known_labels)?;
+    let encode = |split: Split| EncodedDataset::new(split.examples, split.labels, &tokenizer);
+    let train = encode(splits.train)?;
+    let validation = splits.validation.map(encode).transpose()?;
+    let test = splits.test.map(encode).transpose()?;
+    let selected = select_device(config.device.backend)?;
+
+    Ok(Session {
+        pad_id: tokenizer.pad_id(),
+        config,
+        run,
+        selected,
+        files,
+        labels: splits.labels,
+        train,
+        validation,
+        test,
+    })
+}
+
+/// A fresh model and optimiser, or both restored from the latest checkpoint.
+fn initial_state(session: &Session, device: &Device, resume: bool) -> Result<(TextClassifier, AdamW, usize)> {
+    let config = &session.config;
+    let pooling = session.files.pooling(config.model.pooling);
+    let checkpoint = if resume { latest_checkpoint(&session.run)? } else { None };
+
+    let Some(dir) = checkpoint else {
+        let encoder = session.files.load_encoder(device)?;
+        let model = TextClassifier::new(encoder, &session.files.config, session.labels.len(), pooling, device)?;
+        return Ok((model, AdamW::new(config.train.weight_decay), 0));
+    };
+
+    let state = read_state(&dir)?;
+    if state.model_name != config.model.name || state.encoder_config != session.files.config {
+        bail!(
+            "--resume {}: checkpoint {} was trained from model {:?}, but model.name is {:?} with a different config.json; resume with the run's own model or start a new run",
+            session.run.root.display(),
+            dir.display(),
+            state.model_name,
+            config.model.name
+        );
+    }
+    if state.labels != session.labels.names {
+        bail!(
+            "--resume {}: checkpoint labels [{}] differ from labels.json [{}]",
+            session.run.root.display(),
+            state.labels.join(", "),
+            session.labels.names.join(", ")
+        );
+    }
+    let model = TextClassifier::load(&dir.join(MODEL_FILE), &session.files.config, session.labels.len(), state.pooling, device)
+        .with_context(|| format!("--resume {}: cannot load checkpoint {}", session.run.root.display(), dir.display()))?;
+    let optimizer = AdamW::load(&dir.join(OPTIMIZER_FILE), config.train.weight_decay, &device.clone().inner())?;
+    tracing::info!(checkpoint = %dir.display(), step = state.step, "resuming");
+    Ok((model, optimizer, state.step))
+}

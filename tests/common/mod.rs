@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use acf::config::BackendChoice;
+use acf::device::{SelectedDevice, select_device};
+
+pub const MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
+
+/// The wgpu device; the tests require one (lavapipe where there is no GPU), because the
+/// wgpu path is what they exist to check.
+pub fn wgpu_device() -> SelectedDevice {
+    select_device(BackendChoice::Wgpu)
+        .expect("a wgpu adapter is required for this test; run scripts/setup to install lavapipe")
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Rotten Tomatoes splits written by scripts/setup.
+pub fn rotten_tomatoes(split: &str) -> PathBuf {
+    let path = repo_root().join("data/rotten_tomatoes").join(format!("{split}.csv"));
+    assert!(path.is_file(), "{} is missing; run scripts/setup first", path.display());
+    path
+}
+
+/// Runs the `acf` binary with `args` in `dir`.
+pub fn acf(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_acf"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("acf runs")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Writes the first `count` data rows of `source` (with its header) to `target`.
+pub fn head_csv(source: &Path, target: &Path, count: usize) {
+    let mut reader = csv::Reader::from_path(source).unwrap();
+    let mut writer = csv::Writer::from_path(target).unwrap();
+    writer.write_record(reader.headers().unwrap()).unwrap();
+    for record in reader.records().take(count) {
+        writer.write_record(&record.unwrap()).unwrap();
+    }
+    writer.flush().unwrap();
+}
