@@ -18,6 +18,8 @@ pub struct SelectedDevice {
     pub backend: String,
     /// The adapter's name and graphics API, for example `llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan)`.
     pub adapter: String,
+    /// Whether the wgpu adapter is a software renderer (lavapipe, SwiftShader) rather than a GPU.
+    pub software: bool,
 }
 
 impl SelectedDevice {
@@ -53,14 +55,17 @@ fn wgpu_device() -> Result<SelectedDevice, String> {
     for (api, api_name) in native_apis() {
         match Device::wgpu_options().graphics_api(*api).init() {
             Ok(device) => {
-                let name = device
-                    .identity()
+                let identity = device.identity();
+                // cubecl reports no physical card for CPU adapters and software renderers.
+                let software = identity.as_ref().is_none_or(|identity| identity.physical.is_none());
+                let name = identity
                     .map(|identity| identity.name)
                     .unwrap_or_else(|| "unknown adapter".into());
                 outcome = Some(Ok(SelectedDevice {
                     device,
                     backend: "wgpu".into(),
                     adapter: format!("{name} ({api_name})"),
+                    software,
                 }));
                 break;
             }
@@ -82,6 +87,7 @@ fn cpu_device() -> SelectedDevice {
         device: Device::flex(),
         backend: "cpu".into(),
         adapter: format!("burn Flex CPU backend ({} threads)", rayon_threads()),
+        software: false,
     }
 }
 
@@ -91,7 +97,10 @@ fn rayon_threads() -> usize {
         .unwrap_or(1)
 }
 
-/// Selects the backend. `Auto` falls back to the CPU backend with one warning naming why.
+/// Selects the backend. `Auto` falls back to the CPU backend with one warning naming why:
+/// when no wgpu adapter exists, or when the only one is a software renderer, whose generic
+/// matmul kernels run far slower than the CPU backend (on lavapipe with 2 cores, about
+/// 1 GFLOP/s against about 70; see docs/benchmarks.md).
 pub fn select_device(choice: BackendChoice) -> Result<SelectedDevice> {
     let selected = match choice {
         BackendChoice::Cpu => cpu_device(),
@@ -100,6 +109,13 @@ pub fn select_device(choice: BackendChoice) -> Result<SelectedDevice> {
             Err(reason) => bail!("--backend wgpu: {reason}"),
         },
         BackendChoice::Auto => match wgpu_device() {
+            Ok(selected) if selected.software => {
+                tracing::warn!(
+                    "falling back to the CPU backend: the only wgpu adapter, {}, is a software renderer and slower than the CPU backend; pass --backend wgpu to use it anyway",
+                    selected.adapter
+                );
+                cpu_device()
+            }
             Ok(selected) => selected,
             Err(reason) => {
                 tracing::warn!("falling back to the CPU backend: {reason}");

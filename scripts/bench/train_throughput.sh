@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Training throughput of `acf train` (wgpu and CPU backends) and of PyTorch + transformers
+# on the same machine in one session: all-MiniLM-L6-v2, cross-entropy, sequence length 64,
+# batch size 32. Prints one JSON line per peer.
+#
+# Needs scripts/setup (model and data) and, for the PyTorch side, a Python with torch and
+# transformers: PYTHON=/path/to/venv/bin/python (default python3). CI does not run this.
+#
+# Usage: scripts/bench/train_throughput.sh [STEPS]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+steps="${1:-20}"
+python="${PYTHON:-python3}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+python3 scripts/bench/make_long_texts.py data/rotten_tomatoes/train.csv "$work/long.csv"
+cargo build --release --locked --quiet
+
+for backend in wgpu cpu; do
+  # Warm-up steps (kernel compilation, autotuning) are excluded: the first 3 step events
+  # are dropped and the rest averaged, weighted by their examples.
+  target/release/acf train --backend "$backend" --run-dir "$work/run-$backend" \
+    --set data.train="\"$work/long.csv\"" --set model.max_length=64 \
+    --set objective.kind='"ce"' --set objective.correlation_weight=0 \
+    --set train.batch_size=32 --set train.max_steps=$((steps + 3)) --set train.log_every=1 \
+    >/dev/null 2>"$work/$backend.log"
+  python3 - "$work/run-$backend/metrics.jsonl" "$backend" <<'PY'
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+steps = [e for e in events if e["event"] == "step"][3:]
+seconds = sum(32 / e["examples_per_second"] for e in steps)
+adapter = next(e["adapter"] for e in events if e["event"] == "started")
+print(json.dumps({"peer": "acf", "backend": sys.argv[2], "adapter": adapter, "sequence_length": 64,
+                  "batch_size": 32, "steps": len(steps), "examples_per_second": 32 * len(steps) / seconds}))
+PY
+done
+
+HF_HUB_OFFLINE=1 "$python" scripts/bench/pytorch_train_throughput.py "$work/long.csv" --steps "$steps"
