@@ -57,7 +57,9 @@ fn wgpu_device() -> Result<SelectedDevice, String> {
             Ok(device) => {
                 let identity = device.identity();
                 // cubecl reports no physical card for CPU adapters and software renderers.
-                let software = identity.as_ref().is_none_or(|identity| identity.physical.is_none());
+                let software = identity
+                    .as_ref()
+                    .is_none_or(|identity| identity.physical.is_none());
                 let name = identity
                     .map(|identity| identity.name)
                     .unwrap_or_else(|| "unknown adapter".into());

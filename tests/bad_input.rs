@@ -15,8 +15,13 @@ struct Scratch {
 
 impl Scratch {
     fn new() -> Scratch {
-        let scratch = Scratch { dir: tempfile::tempdir().unwrap() };
-        scratch.write("train.csv", "text,label\ngood film,pos\nbad film,neg\nfine,pos\nawful,neg\n");
+        let scratch = Scratch {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        scratch.write(
+            "train.csv",
+            "text,label\ngood film,pos\nbad film,neg\nfine,pos\nawful,neg\n",
+        );
         scratch.write("validation.csv", "text,label\nnice,pos\nboring,neg\n");
         scratch.write(
             "config.toml",
@@ -41,7 +46,10 @@ impl Scratch {
         let mut args = vec!["train", "--config", "config.toml", "--backend", "cpu"];
         args.extend_from_slice(extra);
         let output = acf(self.dir.path(), &args);
-        assert!(!output.status.success(), "expected failure for {extra:?}, got success");
+        assert!(
+            !output.status.success(),
+            "expected failure for {extra:?}, got success"
+        );
         stderr(&output)
     }
 }
@@ -74,14 +82,24 @@ fn csv_row_with_wrong_field_count() {
     let scratch = Scratch::new();
     scratch.write("train.csv", "text,label\ngood,pos\nbad, really,neg\n");
     let message = scratch.train_fails(&[]);
-    assert_mentions(&message, &["train.csv:3", "3 fields but the header has 2", "quote fields"]);
+    assert_mentions(
+        &message,
+        &[
+            "train.csv:3",
+            "3 fields but the header has 2",
+            "quote fields",
+        ],
+    );
 }
 
 #[test]
 fn empty_label() {
     let scratch = Scratch::new();
     scratch.write("train.csv", "text,label\ngood,pos\nbad,\n");
-    assert_mentions(&scratch.train_fails(&[]), &["train.csv:3", "label is missing or empty"]);
+    assert_mentions(
+        &scratch.train_fails(&[]),
+        &["train.csv:3", "label is missing or empty"],
+    );
 }
 
 #[test]
@@ -90,7 +108,11 @@ fn validation_label_not_in_training_set() {
     scratch.write("validation.csv", "text,label\nnice,pos\nmeh,neutral\n");
     assert_mentions(
         &scratch.train_fails(&[]),
-        &["validation.csv:3", "\"neutral\"", "not one of the training labels [neg, pos]"],
+        &[
+            "validation.csv:3",
+            "\"neutral\"",
+            "not one of the training labels [neg, pos]",
+        ],
     );
 }
 
@@ -98,14 +120,20 @@ fn validation_label_not_in_training_set() {
 fn data_file_without_rows() {
     let scratch = Scratch::new();
     scratch.write("validation.csv", "text,label\n");
-    assert_mentions(&scratch.train_fails(&[]), &["validation.csv", "no data rows"]);
+    assert_mentions(
+        &scratch.train_fails(&[]),
+        &["validation.csv", "no data rows"],
+    );
 }
 
 #[test]
 fn training_set_with_one_class() {
     let scratch = Scratch::new();
     scratch.write("train.csv", "text,label\ngood,pos\ngreat,pos\n");
-    assert_mentions(&scratch.train_fails(&[]), &["train.csv", "only one class (pos)", "at least two"]);
+    assert_mentions(
+        &scratch.train_fails(&[]),
+        &["train.csv", "only one class (pos)", "at least two"],
+    );
 }
 
 #[test]
@@ -114,13 +142,19 @@ fn unknown_config_key() {
     let mut config = std::fs::read_to_string(scratch.path("config.toml")).unwrap();
     config.push_str("\n[objective]\ntemprature = 0.1\n");
     scratch.write("config.toml", &config);
-    assert_mentions(&scratch.train_fails(&[]), &["config.toml", "unknown field `temprature`", "temperature"]);
+    assert_mentions(
+        &scratch.train_fails(&[]),
+        &["config.toml", "unknown field `temprature`", "temperature"],
+    );
 }
 
 #[test]
 fn unknown_override_key() {
     let scratch = Scratch::new();
-    assert_mentions(&scratch.train_fails(&["--set", "train.epoch=2"]), &["unknown field `epoch`"]);
+    assert_mentions(
+        &scratch.train_fails(&["--set", "train.epoch=2"]),
+        &["unknown field `epoch`"],
+    );
 }
 
 #[test]
@@ -152,7 +186,9 @@ fn batch_size_below_two_for_contrastive() {
 
 /// A copy of the MiniLM folder with `missing` left out, or `model.safetensors` truncated.
 fn model_copy(scratch: &Scratch, missing: Option<&str>, truncate: bool) -> PathBuf {
-    let source = acf::model::PretrainedFiles::resolve(common::MODEL).unwrap().dir;
+    let source = acf::model::PretrainedFiles::resolve(common::MODEL)
+        .unwrap()
+        .dir;
     let target = scratch.path("model");
     std::fs::create_dir_all(&target).unwrap();
     for name in ["config.json", "tokenizer.json", "model.safetensors"] {
@@ -160,7 +196,11 @@ fn model_copy(scratch: &Scratch, missing: Option<&str>, truncate: bool) -> PathB
             continue;
         }
         let bytes = std::fs::read(source.join(name)).unwrap();
-        let bytes = if truncate && name == "model.safetensors" { &bytes[..bytes.len() / 3] } else { &bytes[..] };
+        let bytes = if truncate && name == "model.safetensors" {
+            &bytes[..bytes.len() / 3]
+        } else {
+            &bytes[..]
+        };
         std::fs::write(target.join(name), bytes).unwrap();
     }
     target
@@ -171,7 +211,10 @@ fn model_folder_without_config_json() {
     let scratch = Scratch::new();
     let model = model_copy(&scratch, Some("config.json"), false);
     let set = format!("model.name={}", model.display());
-    assert_mentions(&scratch.train_fails(&["--set", &set]), &["config.json is missing"]);
+    assert_mentions(
+        &scratch.train_fails(&["--set", &set]),
+        &["config.json is missing"],
+    );
 }
 
 #[test]
@@ -179,7 +222,10 @@ fn model_folder_without_tokenizer_json() {
     let scratch = Scratch::new();
     let model = model_copy(&scratch, Some("tokenizer.json"), false);
     let set = format!("model.name={}", model.display());
-    assert_mentions(&scratch.train_fails(&["--set", &set]), &["tokenizer.json is missing"]);
+    assert_mentions(
+        &scratch.train_fails(&["--set", &set]),
+        &["tokenizer.json is missing"],
+    );
 }
 
 #[test]
@@ -189,15 +235,26 @@ fn truncated_safetensors() {
     let set = format!("model.name={}", model.display());
     assert_mentions(
         &scratch.train_fails(&["--set", &set]),
-        &["model.safetensors", "not a valid safetensors file", "truncated"],
+        &[
+            "model.safetensors",
+            "not a valid safetensors file",
+            "truncated",
+        ],
     );
 }
 
 #[test]
 fn existing_run_is_not_overwritten_and_resume_rejects_other_model() {
     let scratch = Scratch::new();
-    let first = acf(scratch.dir.path(), &["train", "--config", "config.toml", "--backend", "cpu"]);
-    assert!(first.status.success(), "first run failed: {}", stderr(&first));
+    let first = acf(
+        scratch.dir.path(),
+        &["train", "--config", "config.toml", "--backend", "cpu"],
+    );
+    assert!(
+        first.status.success(),
+        "first run failed: {}",
+        stderr(&first)
+    );
     let run = scratch.path("run");
     let before = snapshot(&run);
     assert!(run.join("checkpoints/latest").is_file());
@@ -209,12 +266,29 @@ fn existing_run_is_not_overwritten_and_resume_rejects_other_model() {
 
     // Resuming with a different model is rejected.
     let model = model_copy(&scratch, None, false);
-    let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     config["num_hidden_layers"] = serde_json::json!(3);
     std::fs::write(model.join("config.json"), config.to_string()).unwrap();
     let set = format!("model.name={}", model.display());
-    let output = acf(scratch.dir.path(), &["train", "--resume", "run", "--set", &set, "--set", "train.max_steps=2", "--backend", "cpu"]);
+    let output = acf(
+        scratch.dir.path(),
+        &[
+            "train",
+            "--resume",
+            "run",
+            "--set",
+            &set,
+            "--set",
+            "train.max_steps=2",
+            "--backend",
+            "cpu",
+        ],
+    );
     assert!(!output.status.success());
-    assert_mentions(&stderr(&output), &["--resume run", "was trained from model", "start a new run"]);
+    assert_mentions(
+        &stderr(&output),
+        &["--resume run", "was trained from model", "start a new run"],
+    );
     assert_eq!(snapshot(&run), before, "the earlier run changed");
 }

@@ -5,7 +5,11 @@ use std::path::Path;
 use acf::data::{Columns, LabelRequirement, LabelSet, read_examples};
 
 fn columns() -> Columns {
-    Columns { text: "text".into(), text_pair: None, label: "label".into() }
+    Columns {
+        text: "text".into(),
+        text_pair: None,
+        label: "label".into(),
+    }
 }
 
 fn write(dir: &Path, name: &str, contents: &str) -> std::path::PathBuf {
@@ -17,7 +21,11 @@ fn write(dir: &Path, name: &str, contents: &str) -> std::path::PathBuf {
 #[test]
 fn csv_reads_quoted_multiline_and_unicode() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "train.csv", "text,label\n\"Great, truly\",pos\n\"two\nlines\",neg\n,neg\n電影很好 🎬,pos\n");
+    let path = write(
+        dir.path(),
+        "train.csv",
+        "text,label\n\"Great, truly\",pos\n\"two\nlines\",neg\n,neg\n電影很好 🎬,pos\n",
+    );
     let examples = read_examples(&path, &columns(), LabelRequirement::Required).unwrap();
     assert_eq!(examples.len(), 4);
     assert_eq!(examples[0].text, "Great, truly");
@@ -30,8 +38,16 @@ fn csv_reads_quoted_multiline_and_unicode() {
 #[test]
 fn tsv_keeps_quotes_literal_and_reads_pairs() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "train.tsv", "label\tsentence1\tsentence2\n1\tHe said \"hi\tShe left.\n0\tA\tB\n");
-    let columns = Columns { text: "sentence1".into(), text_pair: Some("sentence2".into()), label: "label".into() };
+    let path = write(
+        dir.path(),
+        "train.tsv",
+        "label\tsentence1\tsentence2\n1\tHe said \"hi\tShe left.\n0\tA\tB\n",
+    );
+    let columns = Columns {
+        text: "sentence1".into(),
+        text_pair: Some("sentence2".into()),
+        label: "label".into(),
+    };
     let examples = read_examples(&path, &columns, LabelRequirement::Required).unwrap();
     assert_eq!(examples[0].text, "He said \"hi");
     assert_eq!(examples[0].text_pair.as_deref(), Some("She left."));
@@ -41,7 +57,11 @@ fn tsv_keeps_quotes_literal_and_reads_pairs() {
 #[test]
 fn jsonl_accepts_integer_labels() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "train.jsonl", "{\"text\": \"a\", \"label\": 1}\n\n{\"text\": \"b\", \"label\": 0}\n");
+    let path = write(
+        dir.path(),
+        "train.jsonl",
+        "{\"text\": \"a\", \"label\": 1}\n\n{\"text\": \"b\", \"label\": 0}\n",
+    );
     let examples = read_examples(&path, &columns(), LabelRequirement::Required).unwrap();
     assert_eq!(examples.len(), 2);
     assert_eq!(examples[0].label.as_deref(), Some("1"));
@@ -60,8 +80,14 @@ fn plain_text_gives_one_example_a_line() {
 #[test]
 fn csv_wrong_field_count_names_line() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "train.csv", "text,label\nfine,pos\nbroken,pos,extra\n");
-    let err = read_examples(&path, &columns(), LabelRequirement::Required).unwrap_err().to_string();
+    let path = write(
+        dir.path(),
+        "train.csv",
+        "text,label\nfine,pos\nbroken,pos,extra\n",
+    );
+    let err = read_examples(&path, &columns(), LabelRequirement::Required)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("train.csv:3"), "{err}");
     assert!(err.contains("3 fields but the header has 2"), "{err}");
 }
@@ -70,7 +96,9 @@ fn csv_wrong_field_count_names_line() {
 fn empty_label_names_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "train.csv", "text,label\nfine,pos\nno label,\n");
-    let err = read_examples(&path, &columns(), LabelRequirement::Required).unwrap_err().to_string();
+    let err = read_examples(&path, &columns(), LabelRequirement::Required)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("train.csv:3"), "{err}");
     assert!(err.contains("label is missing or empty"), "{err}");
 }
@@ -78,8 +106,14 @@ fn empty_label_names_line() {
 #[test]
 fn jsonl_missing_label_names_line() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "train.jsonl", "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\"}\n");
-    let err = read_examples(&path, &columns(), LabelRequirement::Required).unwrap_err().to_string();
+    let path = write(
+        dir.path(),
+        "train.jsonl",
+        "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\"}\n",
+    );
+    let err = read_examples(&path, &columns(), LabelRequirement::Required)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("train.jsonl:2"), "{err}");
 }
 
@@ -87,7 +121,9 @@ fn jsonl_missing_label_names_line() {
 fn header_only_file_has_no_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "train.csv", "text,label\n");
-    let err = read_examples(&path, &columns(), LabelRequirement::Required).unwrap_err().to_string();
+    let err = read_examples(&path, &columns(), LabelRequirement::Required)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no data rows"), "{err}");
 }
 
@@ -95,7 +131,9 @@ fn header_only_file_has_no_rows() {
 fn empty_file_has_no_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "train.csv", "");
-    let err = read_examples(&path, &columns(), LabelRequirement::Required).unwrap_err().to_string();
+    let err = read_examples(&path, &columns(), LabelRequirement::Required)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no data rows"), "{err}");
 }
 
@@ -103,8 +141,13 @@ fn empty_file_has_no_rows() {
 fn missing_text_column_lists_headers() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "train.csv", "sentence,label\na,b\n");
-    let err = read_examples(&path, &columns(), LabelRequirement::Required).unwrap_err().to_string();
-    assert!(err.contains("text column \"text\" not found among [sentence, label]"), "{err}");
+    let err = read_examples(&path, &columns(), LabelRequirement::Required)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("text column \"text\" not found among [sentence, label]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -120,10 +163,23 @@ fn label_set_orders_integers_numerically() {
 #[test]
 fn unknown_label_names_file_line_and_choices() {
     let dir = tempfile::tempdir().unwrap();
-    let train = write(dir.path(), "train.csv", "text,label\na,negative\nb,positive\n");
-    let validation = write(dir.path(), "validation.csv", "text,label\nc,positive\nd,postive\n");
-    let labels = LabelSet::from_examples(&read_examples(&train, &columns(), LabelRequirement::Required).unwrap());
+    let train = write(
+        dir.path(),
+        "train.csv",
+        "text,label\na,negative\nb,positive\n",
+    );
+    let validation = write(
+        dir.path(),
+        "validation.csv",
+        "text,label\nc,positive\nd,postive\n",
+    );
+    let labels = LabelSet::from_examples(
+        &read_examples(&train, &columns(), LabelRequirement::Required).unwrap(),
+    );
     let examples = read_examples(&validation, &columns(), LabelRequirement::Required).unwrap();
-    let err = labels.encode(&examples, &validation).unwrap_err().to_string();
+    let err = labels
+        .encode(&examples, &validation)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("validation.csv:3: label \"postive\" is not one of the training labels [negative, positive]"), "{err}");
 }

@@ -38,10 +38,15 @@ fn tokenizer_matches_transformers_ids() {
     let fixture = fixture();
     let files = PretrainedFiles::resolve(common::MODEL).unwrap();
     assert_eq!(files.max_seq_length, Some(fixture.max_seq_length));
-    let tokenizer = TextTokenizer::from_file(&files.tokenizer_path(), fixture.max_seq_length).unwrap();
+    let tokenizer =
+        TextTokenizer::from_file(&files.tokenizer_path(), fixture.max_seq_length).unwrap();
     for case in &fixture.cases {
         let encoded = tokenizer.encode(&[(case.text.as_str(), None)]).unwrap();
-        assert_eq!(encoded[0].input_ids, case.input_ids, "ids of {:?}", case.text);
+        assert_eq!(
+            encoded[0].input_ids, case.input_ids,
+            "ids of {:?}",
+            case.text
+        );
     }
 }
 
@@ -60,18 +65,36 @@ fn check_embed(backend: &str) {
     let result = common::acf(
         dir.path(),
         &[
-            "embed", "--model", common::MODEL, "--input", input.to_str().unwrap(),
-            "--output", output.to_str().unwrap(), "--backend", backend, "--batch-size", "3",
+            "embed",
+            "--model",
+            common::MODEL,
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+            "--backend",
+            backend,
+            "--batch-size",
+            "3",
         ],
     );
-    assert!(result.status.success(), "acf embed failed: {}", common::stderr(&result));
+    assert!(
+        result.status.success(),
+        "acf embed failed: {}",
+        common::stderr(&result)
+    );
 
     let produced: HashMap<String, Vec<f32>> = std::fs::read_to_string(&output)
         .unwrap()
         .lines()
         .map(|line| {
             let value: serde_json::Value = serde_json::from_str(line).unwrap();
-            let embedding = value["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+            let embedding = value["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
             (value["text"].as_str().unwrap().to_string(), embedding)
         })
         .collect();
@@ -79,7 +102,11 @@ fn check_embed(backend: &str) {
     for case in &fixture.cases {
         let embedding = &produced[&case.text];
         let similarity = cosine(embedding, &case.embedding);
-        assert!(similarity >= 0.9999, "{backend}: cosine {similarity} for {:?}", case.text);
+        assert!(
+            similarity >= 0.9999,
+            "{backend}: cosine {similarity} for {:?}",
+            case.text
+        );
     }
 }
 

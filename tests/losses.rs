@@ -27,26 +27,44 @@ fn normalize_rows(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
 fn pool_loss_f64(pool: &[Vec<f64>], labels: &[i64], anchor_allowed: &[bool], tau: f64) -> f64 {
     let m = pool.len();
     let score = |a: usize, b: usize| -> f64 {
-        pool[a].iter().zip(&pool[b]).map(|(x, y)| x * y).sum::<f64>() / tau
+        pool[a]
+            .iter()
+            .zip(&pool[b])
+            .map(|(x, y)| x * y)
+            .sum::<f64>()
+            / tau
     };
     let mut total = 0.0;
     let mut anchors = 0usize;
     for a in 0..m {
-        let positives: Vec<usize> = (0..m).filter(|&p| p != a && labels[p] == labels[a]).collect();
+        let positives: Vec<usize> = (0..m)
+            .filter(|&p| p != a && labels[p] == labels[a])
+            .collect();
         if positives.is_empty() || !anchor_allowed[a] {
             continue;
         }
         let others: Vec<f64> = (0..m).filter(|&k| k != a).map(|k| score(a, k)).collect();
         let max = others.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let log_sum_exp = others.iter().map(|s| (s - max).exp()).sum::<f64>().ln() + max;
-        let mean_positive = positives.iter().map(|&p| score(a, p)).sum::<f64>() / positives.len() as f64;
+        let mean_positive =
+            positives.iter().map(|&p| score(a, p)).sum::<f64>() / positives.len() as f64;
         total += log_sum_exp - mean_positive;
         anchors += 1;
     }
-    if anchors == 0 { 0.0 } else { total / anchors as f64 }
+    if anchors == 0 {
+        0.0
+    } else {
+        total / anchors as f64
+    }
 }
 
-fn acf_f64(instances: &[Vec<f64>], labels: &[i64], label_embeddings: &[Vec<f64>], tau: f64, label_anchors: bool) -> f64 {
+fn acf_f64(
+    instances: &[Vec<f64>],
+    labels: &[i64],
+    label_embeddings: &[Vec<f64>],
+    tau: f64,
+    label_anchors: bool,
+) -> f64 {
     let mut pool = normalize_rows(instances);
     pool.extend(normalize_rows(label_embeddings));
     let mut pool_labels = labels.to_vec();
@@ -57,15 +75,26 @@ fn acf_f64(instances: &[Vec<f64>], labels: &[i64], label_embeddings: &[Vec<f64>]
 }
 
 fn supcon_f64(instances: &[Vec<f64>], labels: &[i64], tau: f64) -> f64 {
-    pool_loss_f64(&normalize_rows(instances), labels, &vec![true; instances.len()], tau)
+    pool_loss_f64(
+        &normalize_rows(instances),
+        labels,
+        &vec![true; instances.len()],
+        tau,
+    )
 }
 
 fn correlation_f64(instances: &[Vec<f64>], squared: bool) -> f64 {
     let n = instances.len();
     let d = instances[0].len();
-    let mean: Vec<f64> = (0..d).map(|j| instances.iter().map(|r| r[j]).sum::<f64>() / n as f64).collect();
-    let centred: Vec<Vec<f64>> = instances.iter().map(|r| r.iter().zip(&mean).map(|(x, m)| x - m).collect()).collect();
-    let covariance = |j: usize, k: usize| centred.iter().map(|r| r[j] * r[k]).sum::<f64>() / (n - 1) as f64;
+    let mean: Vec<f64> = (0..d)
+        .map(|j| instances.iter().map(|r| r[j]).sum::<f64>() / n as f64)
+        .collect();
+    let centred: Vec<Vec<f64>> = instances
+        .iter()
+        .map(|r| r.iter().zip(&mean).map(|(x, m)| x - m).collect())
+        .collect();
+    let covariance =
+        |j: usize, k: usize| centred.iter().map(|r| r[j] * r[k]).sum::<f64>() / (n - 1) as f64;
     let kept: Vec<usize> = (0..d).filter(|&j| covariance(j, j) > 1e-12).collect();
     let mut sum = 0.0;
     for &j in &kept {
@@ -101,7 +130,11 @@ fn numeric_gradient(rows: &[Vec<f64>], f: &dyn Fn(&[Vec<f64>]) -> f64) -> Vec<Ve
 
 fn random_rows(rng: &mut StdRng, rows: usize, width: usize) -> Vec<Vec<f64>> {
     (0..rows)
-        .map(|_| (0..width).map(|_| rng.random_range(-1.0..1.0) as f32 as f64).collect())
+        .map(|_| {
+            (0..width)
+                .map(|_| rng.random_range(-1.0..1.0) as f32 as f64)
+                .collect()
+        })
         .collect()
 }
 
@@ -117,7 +150,14 @@ fn labels_tensor(labels: &[i64], device: &Device) -> Tensor<1, Int> {
 
 fn gradient_of(tensor: &Tensor<2>, grads: &burn::tensor::Gradients) -> Vec<f64> {
     let gradient = tensor.grad(grads).expect("input has a gradient");
-    gradient.into_data().convert::<f32>().try_to_vec::<f32>().unwrap().into_iter().map(f64::from).collect()
+    gradient
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect()
 }
 
 fn relative_error(value: f64, reference: f64) -> f64 {
@@ -128,7 +168,12 @@ fn relative_error(value: f64, reference: f64) -> f64 {
 fn gradient_error(values: &[f64], reference: &[Vec<f64>]) -> f64 {
     let flat: Vec<f64> = reference.iter().flatten().cloned().collect();
     let scale = flat.iter().map(|x| x.abs()).fold(0.0, f64::max).max(1e-12);
-    values.iter().zip(&flat).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max) / scale
+    values
+        .iter()
+        .zip(&flat)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max)
+        / scale
 }
 
 const VALUE_TOLERANCE: f64 = 1e-5;
@@ -145,11 +190,35 @@ struct Case {
 
 fn contrastive_cases() -> Vec<Case> {
     vec![
-        Case { name: "mixed classes", labels: vec![0, 1, 2, 0, 1, 2, 0, 1, 0, 2, 1, 0], classes: 3, width: 7, temperature: 0.1 },
+        Case {
+            name: "mixed classes",
+            labels: vec![0, 1, 2, 0, 1, 2, 0, 1, 0, 2, 1, 0],
+            classes: 3,
+            width: 7,
+            temperature: 0.1,
+        },
         // Class 2 has a single member; class 3 is absent from the batch.
-        Case { name: "singleton and absent class", labels: vec![0, 0, 1, 1, 1, 2, 0, 1], classes: 4, width: 5, temperature: 0.1 },
-        Case { name: "all one class", labels: vec![1, 1, 1, 1, 1, 1], classes: 2, width: 6, temperature: 0.1 },
-        Case { name: "low temperature", labels: vec![0, 1, 0, 1, 0, 1, 1, 0, 2], classes: 3, width: 9, temperature: 0.05 },
+        Case {
+            name: "singleton and absent class",
+            labels: vec![0, 0, 1, 1, 1, 2, 0, 1],
+            classes: 4,
+            width: 5,
+            temperature: 0.1,
+        },
+        Case {
+            name: "all one class",
+            labels: vec![1, 1, 1, 1, 1, 1],
+            classes: 2,
+            width: 6,
+            temperature: 0.1,
+        },
+        Case {
+            name: "low temperature",
+            labels: vec![0, 1, 0, 1, 0, 1, 1, 0, 2],
+            classes: 3,
+            width: 9,
+            temperature: 0.05,
+        },
     ]
 }
 
@@ -161,9 +230,19 @@ fn check_acf_on(device: &Device, backend: &str) {
             let label_embeddings = random_rows(&mut rng, case.classes, case.width);
             let tau = case.temperature;
 
-            let expected = acf_f64(&instances, &case.labels, &label_embeddings, tau, label_anchors);
-            let expected_instances = numeric_gradient(&instances, &|x| acf_f64(x, &case.labels, &label_embeddings, tau, label_anchors));
-            let expected_labels = numeric_gradient(&label_embeddings, &|e| acf_f64(&instances, &case.labels, e, tau, label_anchors));
+            let expected = acf_f64(
+                &instances,
+                &case.labels,
+                &label_embeddings,
+                tau,
+                label_anchors,
+            );
+            let expected_instances = numeric_gradient(&instances, &|x| {
+                acf_f64(x, &case.labels, &label_embeddings, tau, label_anchors)
+            });
+            let expected_labels = numeric_gradient(&label_embeddings, &|e| {
+                acf_f64(&instances, &case.labels, e, tau, label_anchors)
+            });
 
             let instance_tensor = to_tensor(&instances, device);
             let label_tensor = to_tensor(&label_embeddings, device);
@@ -178,11 +257,21 @@ fn check_acf_on(device: &Device, backend: &str) {
             let grads = loss.backward();
 
             let context = format!("{backend}, {}, label_anchors={label_anchors}", case.name);
-            assert!(relative_error(value, expected) <= VALUE_TOLERANCE, "{context}: loss {value} vs f64 {expected}");
-            let instance_error = gradient_error(&gradient_of(&instance_tensor, &grads), &expected_instances);
-            assert!(instance_error <= GRADIENT_TOLERANCE, "{context}: instance gradient error {instance_error}");
+            assert!(
+                relative_error(value, expected) <= VALUE_TOLERANCE,
+                "{context}: loss {value} vs f64 {expected}"
+            );
+            let instance_error =
+                gradient_error(&gradient_of(&instance_tensor, &grads), &expected_instances);
+            assert!(
+                instance_error <= GRADIENT_TOLERANCE,
+                "{context}: instance gradient error {instance_error}"
+            );
             let label_error = gradient_error(&gradient_of(&label_tensor, &grads), &expected_labels);
-            assert!(label_error <= GRADIENT_TOLERANCE, "{context}: label embedding gradient error {label_error}");
+            assert!(
+                label_error <= GRADIENT_TOLERANCE,
+                "{context}: label embedding gradient error {label_error}"
+            );
         }
     }
 }
@@ -196,14 +285,24 @@ fn check_supcon_on(device: &Device, backend: &str) {
         let expected_gradient = numeric_gradient(&instances, &|x| supcon_f64(x, &case.labels, tau));
 
         let tensor = to_tensor(&instances, device);
-        let loss = supervised_contrastive_loss(tensor.clone(), labels_tensor(&case.labels, device), tau as f32);
+        let loss = supervised_contrastive_loss(
+            tensor.clone(),
+            labels_tensor(&case.labels, device),
+            tau as f32,
+        );
         let value = loss.clone().into_scalar::<f32>() as f64;
         let grads = loss.backward();
 
         let context = format!("{backend}, {}", case.name);
-        assert!(relative_error(value, expected) <= VALUE_TOLERANCE, "{context}: loss {value} vs f64 {expected}");
+        assert!(
+            relative_error(value, expected) <= VALUE_TOLERANCE,
+            "{context}: loss {value} vs f64 {expected}"
+        );
         let error = gradient_error(&gradient_of(&tensor, &grads), &expected_gradient);
-        assert!(error <= GRADIENT_TOLERANCE, "{context}: gradient error {error}");
+        assert!(
+            error <= GRADIENT_TOLERANCE,
+            "{context}: gradient error {error}"
+        );
     }
 }
 
@@ -226,10 +325,19 @@ fn check_correlation_on(device: &Device, backend: &str) {
             let gradient = gradient_of(&tensor, &grads);
 
             let context = format!("{backend}, {rows}x{width}, squared={squared}");
-            assert!(relative_error(value, expected) <= VALUE_TOLERANCE, "{context}: penalty {value} vs f64 {expected}");
+            assert!(
+                relative_error(value, expected) <= VALUE_TOLERANCE,
+                "{context}: penalty {value} vs f64 {expected}"
+            );
             let error = gradient_error(&gradient, &expected_gradient);
-            assert!(error <= GRADIENT_TOLERANCE, "{context}: gradient error {error}");
-            assert!(gradient.iter().all(|g| g.is_finite()), "{context}: non-finite gradient");
+            assert!(
+                error <= GRADIENT_TOLERANCE,
+                "{context}: gradient error {error}"
+            );
+            assert!(
+                gradient.iter().all(|g| g.is_finite()),
+                "{context}: non-finite gradient"
+            );
         }
     }
 }

@@ -6,11 +6,14 @@
 # Needs scripts/setup (model and data) and, for the PyTorch side, a Python with torch and
 # transformers: PYTHON=/path/to/venv/bin/python (default python3). CI does not run this.
 #
-# Usage: scripts/bench/train_throughput.sh [STEPS]
+# Usage: scripts/bench/train_throughput.sh [STEPS] [WGPU_STEPS]
+# WGPU_STEPS (default 3) is smaller because a software adapter such as lavapipe takes
+# more than a minute per step.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 steps="${1:-20}"
+wgpu_steps="${2:-3}"
 python="${PYTHON:-python3}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -19,12 +22,14 @@ python3 scripts/bench/make_long_texts.py data/rotten_tomatoes/train.csv "$work/l
 cargo build --release --locked --quiet
 
 for backend in wgpu cpu; do
+  timed=$steps
+  [ "$backend" = wgpu ] && timed=$wgpu_steps
   # Warm-up steps (kernel compilation, autotuning) are excluded: the first 3 step events
   # are dropped and the rest averaged, weighted by their examples.
   target/release/acf train --backend "$backend" --run-dir "$work/run-$backend" \
     --set data.train="\"$work/long.csv\"" --set model.max_length=64 \
     --set objective.kind='"ce"' --set objective.correlation_weight=0 \
-    --set train.batch_size=32 --set train.max_steps=$((steps + 3)) --set train.log_every=1 \
+    --set train.batch_size=32 --set train.max_steps=$((timed + 3)) --set train.log_every=1 \
     >/dev/null 2>"$work/$backend.log"
   python3 - "$work/run-$backend/metrics.jsonl" "$backend" <<'PY'
 import json, sys

@@ -76,10 +76,17 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     )?;
     let dataset = EncodedDataset::new(examples, Vec::new(), &tokenizer)?;
 
-    let selected = select_device(args.device.backend.unwrap_or(acf::config::BackendChoice::Auto))?;
+    let selected = select_device(
+        args.device
+            .backend
+            .unwrap_or(acf::config::BackendChoice::Auto),
+    )?;
     let encoder = files.load_encoder(&selected.device)?.valid();
     if pooling == Pooling::Pooler && encoder.pooler.is_none() {
-        bail!("{}: --pooling pooler needs pooler.dense weights, which this checkpoint does not have", files.dir.display());
+        bail!(
+            "{}: --pooling pooler needs pooler.dense weights, which this checkpoint does not have",
+            files.dir.display()
+        );
     }
 
     let mut output = String::new();
@@ -87,7 +94,11 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     for chunk in indices.chunks(args.batch_size) {
         let tokens: Vec<_> = chunk.iter().map(|&i| &dataset.tokens[i]).collect();
         let batch = TokenBatch::new(&tokens, None, tokenizer.pad_id(), &selected.device);
-        let outputs = encoder.forward(batch.input_ids, batch.token_type_ids, batch.attention_mask.clone());
+        let outputs = encoder.forward(
+            batch.input_ids,
+            batch.token_type_ids,
+            batch.attention_mask.clone(),
+        );
         let embeddings = l2_normalize(pool(outputs, batch.attention_mask, pooling));
         let [_, width] = embeddings.dims();
         let values = tensor_values(embeddings);

@@ -23,7 +23,11 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs) -> Result<()> {
     let trained = load_run(&args.run, args.device.backend)?;
-    let examples = read_examples(&args.data, &columns(&trained.config.data), LabelRequirement::Required)?;
+    let examples = read_examples(
+        &args.data,
+        &columns(&trained.config.data),
+        LabelRequirement::Required,
+    )?;
     let labels = trained.labels.encode(&examples, &args.data)?;
     let dataset = EncodedDataset::new(examples, labels, &trained.tokenizer)?;
 

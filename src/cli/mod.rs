@@ -57,8 +57,11 @@ pub struct RunArgs {
 pub fn run() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wgpu_core=warn,wgpu_hal=warn,naga=warn,cubecl=warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(
+                    "info,wgpu_core=warn,wgpu_hal=warn,naga=warn,cubecl=warn",
+                )
+            }),
         )
         .with_writer(std::io::stderr)
         .with_target(false)

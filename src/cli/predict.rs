@@ -28,7 +28,11 @@ pub struct PredictArgs {
 
 pub fn run(args: PredictArgs) -> Result<()> {
     let trained = load_run(&args.run, args.device.backend)?;
-    let examples = read_examples(&args.input, &columns(&trained.config.data), LabelRequirement::Optional)?;
+    let examples = read_examples(
+        &args.input,
+        &columns(&trained.config.data),
+        LabelRequirement::Optional,
+    )?;
     let dataset = EncodedDataset::new(examples, Vec::new(), &trained.tokenizer)?;
 
     let (predictions, _) = predict(

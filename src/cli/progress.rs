@@ -13,13 +13,15 @@ pub struct ProgressSink {
 impl EventSink for ProgressSink {
     fn handle(&mut self, event: &TrainEvent) -> Result<()> {
         match event {
-            TrainEvent::Started { total_steps, start_step, .. } => {
+            TrainEvent::Started {
+                total_steps,
+                start_step,
+                ..
+            } => {
                 let bar = ProgressBar::new(*total_steps as u64);
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps (eta {eta}) {msg}",
-                    )?,
-                );
+                bar.set_style(ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps (eta {eta}) {msg}",
+                )?);
                 bar.set_position(*start_step as u64);
                 self.bar = Some(bar);
             }

@@ -25,7 +25,10 @@ pub fn load_run(args: &RunArgs, backend: Option<BackendChoice>) -> Result<Traine
         .with_context(|| format!("{} is not a run directory", run.root.display()))?;
     let labels = LabelSet::load(&run.labels())?;
     let checkpoint = latest_checkpoint(&run)?.with_context(|| {
-        format!("{}: no checkpoint yet; train the run first", run.root.display())
+        format!(
+            "{}: no checkpoint yet; train the run first",
+            run.root.display()
+        )
     })?;
     let state = read_state(&checkpoint)?;
 

@@ -12,7 +12,9 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<()> {
     let key = key.trim();
     let parts: Vec<&str> = key.split('.').collect();
     if parts.len() != 2 || parts.iter().any(|part| part.is_empty()) {
-        bail!("--set {item:?}: key {key:?} must have the form section.key, for example objective.temperature");
+        bail!(
+            "--set {item:?}: key {key:?} must have the form section.key, for example objective.temperature"
+        );
     }
 
     let value = parse_value(raw_value.trim());
@@ -29,7 +31,9 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<()> {
 fn parse_value(raw: &str) -> toml::Value {
     let document = format!("value = {raw}");
     match toml::from_str::<toml::Table>(&document) {
-        Ok(mut table) => table.remove("value").unwrap_or(toml::Value::String(raw.into())),
+        Ok(mut table) => table
+            .remove("value")
+            .unwrap_or(toml::Value::String(raw.into())),
         Err(_) => toml::Value::String(raw.to_string()),
     }
 }

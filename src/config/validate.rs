@@ -40,7 +40,9 @@ impl Config {
             bail!("{source}: train.eval_batch_size = 0 is out of range; it must be >= 1");
         }
         if train.epochs == 0 && train.max_steps.is_none() {
-            bail!("{source}: train.epochs = 0 trains nothing; set train.epochs >= 1 or train.max_steps");
+            bail!(
+                "{source}: train.epochs = 0 trains nothing; set train.epochs >= 1 or train.max_steps"
+            );
         }
         if train.max_steps == Some(0) {
             bail!("{source}: train.max_steps = 0 trains nothing; set it >= 1 or remove it");
@@ -52,7 +54,10 @@ impl Config {
             );
         }
         if !(train.weight_decay >= 0.0 && train.weight_decay.is_finite()) {
-            bail!("{source}: train.weight_decay = {} is out of range; it must be >= 0", train.weight_decay);
+            bail!(
+                "{source}: train.weight_decay = {} is out of range; it must be >= 0",
+                train.weight_decay
+            );
         }
         if !(0.0..1.0).contains(&train.warmup_fraction) {
             bail!(

@@ -83,7 +83,12 @@ impl TokenBatch {
         device: &Device,
     ) -> TokenBatch {
         let batch = tokens.len();
-        let longest = tokens.iter().map(|t| t.input_ids.len()).max().unwrap_or(1).max(1);
+        let longest = tokens
+            .iter()
+            .map(|t| t.input_ids.len())
+            .max()
+            .unwrap_or(1)
+            .max(1);
         let seq = longest.div_ceil(PAD_MULTIPLE) * PAD_MULTIPLE;
 
         let mut input_ids = vec![pad_id as i64; batch * seq];
@@ -103,8 +108,14 @@ impl TokenBatch {
 
         TokenBatch {
             input_ids: Tensor::from_data(TensorData::new(input_ids, [batch, seq]), device),
-            token_type_ids: Tensor::from_data(TensorData::new(token_type_ids, [batch, seq]), device),
-            attention_mask: Tensor::from_data(TensorData::new(attention_mask, [batch, seq]), device),
+            token_type_ids: Tensor::from_data(
+                TensorData::new(token_type_ids, [batch, seq]),
+                device,
+            ),
+            attention_mask: Tensor::from_data(
+                TensorData::new(attention_mask, [batch, seq]),
+                device,
+            ),
             labels: labels.map(|labels| {
                 let labels: Vec<i64> = labels.iter().map(|&label| label as i64).collect();
                 Tensor::from_data(TensorData::new(labels, [batch]), device)

@@ -35,9 +35,15 @@ pub fn columns(config: &DataConfig) -> Columns {
 
 /// Reads the splits. `known_labels` (from a run being resumed) fixes the label set;
 /// otherwise it is taken from the training file. Fewer than two classes is an error.
-pub fn load_splits(config: &DataConfig, seed: u64, known_labels: Option<LabelSet>) -> Result<Splits> {
+pub fn load_splits(
+    config: &DataConfig,
+    seed: u64,
+    known_labels: Option<LabelSet>,
+) -> Result<Splits> {
     let Some(train_path) = config.train.clone() else {
-        bail!("data.train is not set; point it at a CSV, TSV or JSONL file with text and label columns");
+        bail!(
+            "data.train is not set; point it at a CSV, TSV or JSONL file with text and label columns"
+        );
     };
     let columns = columns(config);
     let mut train_examples = read_examples(&train_path, &columns, LabelRequirement::Required)?;

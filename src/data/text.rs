@@ -67,7 +67,10 @@ pub fn read_examples(
     labels: LabelRequirement,
 ) -> Result<Vec<TextExample>> {
     if !path.exists() {
-        bail!("{}: data file not found; check the path in [data]", path.display());
+        bail!(
+            "{}: data file not found; check the path in [data]",
+            path.display()
+        );
     }
     let examples = match detect_format(path)? {
         Format::Csv => read_delimited(path, b',', true, columns, labels)?,
@@ -185,8 +188,8 @@ fn read_jsonl(
     columns: &Columns,
     labels: LabelRequirement,
 ) -> Result<Vec<TextExample>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut examples = Vec::new();
     for (index, raw_line) in text.lines().enumerate() {
         let line = index + 1;
@@ -221,7 +224,10 @@ fn read_jsonl(
         };
         let text_pair = match &columns.text_pair {
             Some(name) => Some(field_text(name)?.with_context(|| {
-                format!("{}:{line}: text pair field {name:?} is missing", path.display())
+                format!(
+                    "{}:{line}: text pair field {name:?} is missing",
+                    path.display()
+                )
             })?),
             None => None,
         };
@@ -244,8 +250,8 @@ fn read_plain_text(path: &Path, labels: LabelRequirement) -> Result<Vec<TextExam
             path.display()
         );
     }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(text
         .lines()
         .enumerate()

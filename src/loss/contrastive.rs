@@ -18,7 +18,12 @@ const EXCLUDED_SCORE: f32 = -1.0e9;
 
 /// Divides each row by its L2 norm, clamped at 1e-12. `[rows, d] -> [rows, d]`.
 pub fn l2_normalize(rows: Tensor<2>) -> Tensor<2> {
-    let norms = rows.clone().square().sum_dim(1).sqrt().clamp_min(NORM_EPSILON); // [rows, 1]
+    let norms = rows
+        .clone()
+        .square()
+        .sum_dim(1)
+        .sqrt()
+        .clamp_min(NORM_EPSILON); // [rows, 1]
     rows / norms
 }
 

@@ -101,7 +101,11 @@ impl BertEmbeddings {
         let d = config.hidden_size;
         weights.skip("embeddings.position_ids");
         Ok(Self {
-            word_embeddings: weights.embedding("embeddings.word_embeddings", config.vocab_size, d)?,
+            word_embeddings: weights.embedding(
+                "embeddings.word_embeddings",
+                config.vocab_size,
+                d,
+            )?,
             position_embeddings: weights.embedding(
                 "embeddings.position_embeddings",
                 config.max_position_embeddings,
@@ -120,7 +124,10 @@ impl BertEmbeddings {
     fn export(&self, sink: &mut WeightSink) {
         sink.embedding("embeddings.word_embeddings", &self.word_embeddings);
         sink.embedding("embeddings.position_embeddings", &self.position_embeddings);
-        sink.embedding("embeddings.token_type_embeddings", &self.token_type_embeddings);
+        sink.embedding(
+            "embeddings.token_type_embeddings",
+            &self.token_type_embeddings,
+        );
         sink.layer_norm("embeddings.LayerNorm", &self.layer_norm);
     }
 
@@ -225,8 +232,11 @@ impl BertLayer {
                 },
                 output: BertSelfOutput {
                     dense: weights.linear(&format!("{p}.attention.output.dense"), d, d)?,
-                    layer_norm: weights
-                        .layer_norm(&format!("{p}.attention.output.LayerNorm"), d, eps)?,
+                    layer_norm: weights.layer_norm(
+                        &format!("{p}.attention.output.LayerNorm"),
+                        d,
+                        eps,
+                    )?,
                     dropout: dropout(config.hidden_dropout_prob),
                 },
             },
@@ -248,11 +258,26 @@ impl BertLayer {
     fn export(&self, sink: &mut WeightSink, index: usize) {
         let p = format!("encoder.layer.{index}");
         let attention = &self.attention;
-        sink.linear(&format!("{p}.attention.self.query"), &attention.self_attention.query);
-        sink.linear(&format!("{p}.attention.self.key"), &attention.self_attention.key);
-        sink.linear(&format!("{p}.attention.self.value"), &attention.self_attention.value);
-        sink.linear(&format!("{p}.attention.output.dense"), &attention.output.dense);
-        sink.layer_norm(&format!("{p}.attention.output.LayerNorm"), &attention.output.layer_norm);
+        sink.linear(
+            &format!("{p}.attention.self.query"),
+            &attention.self_attention.query,
+        );
+        sink.linear(
+            &format!("{p}.attention.self.key"),
+            &attention.self_attention.key,
+        );
+        sink.linear(
+            &format!("{p}.attention.self.value"),
+            &attention.self_attention.value,
+        );
+        sink.linear(
+            &format!("{p}.attention.output.dense"),
+            &attention.output.dense,
+        );
+        sink.layer_norm(
+            &format!("{p}.attention.output.LayerNorm"),
+            &attention.output.layer_norm,
+        );
         sink.linear(&format!("{p}.intermediate.dense"), &self.intermediate.dense);
         sink.linear(&format!("{p}.output.dense"), &self.output.dense);
         sink.layer_norm(&format!("{p}.output.LayerNorm"), &self.output.layer_norm);
@@ -317,7 +342,10 @@ impl BertModel {
         } else {
             None
         };
-        debug_assert_eq!(config.head_size() * config.num_attention_heads, config.hidden_size);
+        debug_assert_eq!(
+            config.head_size() * config.num_attention_heads,
+            config.hidden_size
+        );
         Ok(Self {
             embeddings,
             encoder: BertEncoder { layer },
@@ -357,7 +385,10 @@ impl BertModel {
 
         let pooler_output = self.pooler.as_ref().map(|pooler| {
             let d_model = hidden.dims()[2];
-            let first = hidden.clone().slice([0..batch, 0..1]).reshape([batch, d_model]);
+            let first = hidden
+                .clone()
+                .slice([0..batch, 0..1])
+                .reshape([batch, d_model]);
             pooler.dense.forward(first).tanh()
         });
         BertOutputs {

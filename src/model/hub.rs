@@ -18,7 +18,9 @@ pub fn hub_cache_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("HF_HOME") {
         return PathBuf::from(home).join("hub");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     home.join(".cache").join("huggingface").join("hub")
 }
 
@@ -30,9 +32,7 @@ pub fn resolve_model_dir(name: &str) -> Result<PathBuf> {
     } else if looks_like_hub_id(name) {
         find_in_cache(name)?
     } else {
-        bail!(
-            "model {name:?}: no such folder, and not a hub id of the form organisation/name"
-        );
+        bail!("model {name:?}: no such folder, and not a hub id of the form organisation/name");
     };
     check_model_dir(&dir)?;
     Ok(dir)

@@ -26,7 +26,8 @@ pub struct WeightSource {
 impl WeightSource {
     /// Reads `path` and strips `prefix` (for example `"bert."`) from names that carry it.
     pub fn open(path: &Path, prefix: &str, device: &Device) -> Result<WeightSource> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let file = SafeTensors::deserialize(&bytes).map_err(|err| {
             anyhow::anyhow!(
                 "{}: not a valid safetensors file ({err}); the file may be truncated, so download or copy it again",
@@ -125,7 +126,10 @@ impl WeightSource {
                 transposed[input * d_output + out] = weight[out * d_input + input];
             }
         }
-        let weight = Tensor::from_data(TensorData::new(transposed, [d_input, d_output]), &self.device);
+        let weight = Tensor::from_data(
+            TensorData::new(transposed, [d_input, d_output]),
+            &self.device,
+        );
         Ok(Linear {
             weight: Param::from_tensor(weight),
             bias: Some(Param::from_tensor(bias)),

@@ -44,7 +44,11 @@ pub fn read_metrics(path: &Path) -> Result<(Vec<serde_json::Value>, Vec<String>)
         }
         match serde_json::from_str(&line) {
             Ok(value) => events.push(value),
-            Err(err) => problems.push(format!("{}:{}: skipped invalid line: {err}", path.display(), index + 1)),
+            Err(err) => problems.push(format!(
+                "{}:{}: skipped invalid line: {err}",
+                path.display(),
+                index + 1
+            )),
         }
     }
     Ok((events, problems))

@@ -28,7 +28,12 @@ impl RunDirSink {
 impl EventSink for RunDirSink {
     fn handle(&mut self, event: &TrainEvent) -> Result<()> {
         let value = match event {
-            TrainEvent::Started { total_steps, start_step, backend, adapter } => json!({
+            TrainEvent::Started {
+                total_steps,
+                start_step,
+                backend,
+                adapter,
+            } => json!({
                 "event": "started", "total_steps": total_steps, "start_step": start_step,
                 "backend": backend, "adapter": adapter,
             }),

@@ -105,6 +105,8 @@ pub fn latest_checkpoint(run: &RunDir) -> Result<Option<PathBuf>> {
 
 pub fn read_state(dir: &Path) -> Result<CheckpointState> {
     let path = dir.join(STATE_FILE);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).map_err(|err| anyhow::anyhow!("{}: invalid checkpoint state: {err}", path.display()))
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|err| anyhow::anyhow!("{}: invalid checkpoint state: {err}", path.display()))
 }

@@ -5,7 +5,9 @@ use anyhow::Result;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use super::metrics::{ClassificationMetrics, accuracy, argmax_rows, macro_f1, matthews_correlation};
+use super::metrics::{
+    ClassificationMetrics, accuracy, argmax_rows, macro_f1, matthews_correlation,
+};
 use crate::config::ObjectiveConfig;
 use crate::data::EncodedDataset;
 use crate::loss::{l2_normalize, objective_loss};
@@ -80,8 +82,12 @@ pub fn predict(
         }
 
         let probabilities = tensor_values(softmax(output.logits, 1));
-        predictions.classes.extend(argmax_rows(&probabilities, classes));
-        predictions.nearest_labels.extend(argmax_rows(&tensor_values(cosines), classes));
+        predictions
+            .classes
+            .extend(argmax_rows(&probabilities, classes));
+        predictions
+            .nearest_labels
+            .extend(argmax_rows(&tensor_values(cosines), classes));
         predictions.probabilities.extend(probabilities);
     }
 
@@ -106,7 +112,8 @@ pub fn evaluate(
     pad_id: u32,
     device: &Device,
 ) -> Result<Evaluation> {
-    let (predictions, losses) = predict(model, dataset, Some(objective), batch_size, pad_id, device)?;
+    let (predictions, losses) =
+        predict(model, dataset, Some(objective), batch_size, pad_id, device)?;
     let classes = model.num_classes();
     let truth = &dataset.labels;
     Ok(Evaluation {

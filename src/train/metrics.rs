@@ -64,7 +64,11 @@ pub fn matthews_correlation(truth: &[usize], predicted: &[usize], classes: usize
         .map(|k| counts.iter().map(|row| row[k]).sum::<u64>() as f64)
         .collect();
 
-    let dot: f64 = actual.iter().zip(&predicted_totals).map(|(a, p)| a * p).sum();
+    let dot: f64 = actual
+        .iter()
+        .zip(&predicted_totals)
+        .map(|(a, p)| a * p)
+        .sum();
     let numerator = correct * samples - dot;
     let actual_term = samples * samples - actual.iter().map(|a| a * a).sum::<f64>();
     let predicted_term = samples * samples - predicted_totals.iter().map(|p| p * p).sum::<f64>();

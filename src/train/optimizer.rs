@@ -101,8 +101,14 @@ impl AdamW {
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut entries: Vec<(String, Vec<f32>)> = Vec::new();
         for (name, moments) in &self.moments {
-            entries.push((format!("{name}.exp_avg"), tensor_values(moments.first.clone())));
-            entries.push((format!("{name}.exp_avg_sq"), tensor_values(moments.second.clone())));
+            entries.push((
+                format!("{name}.exp_avg"),
+                tensor_values(moments.first.clone()),
+            ));
+            entries.push((
+                format!("{name}.exp_avg_sq"),
+                tensor_values(moments.second.clone()),
+            ));
         }
         let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = entries
             .iter()
@@ -126,7 +132,8 @@ impl AdamW {
 
     /// Reads moments written by [`AdamW::save`] onto `device`.
     pub fn load(path: &Path, weight_decay: f64, device: &Device) -> Result<AdamW> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes)
             .map_err(|err| anyhow::anyhow!("{}: invalid optimiser state: {err}", path.display()))?;
         let steps = metadata

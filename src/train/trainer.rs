@@ -54,7 +54,11 @@ struct StepAccumulator {
 /// Trains as `config` says, emitting events to `sinks`, and returns `summary.json`'s
 /// contents. With `resume`, continues the run in `config.output.run_dir` from its latest
 /// checkpoint; without it, an existing run there is an error and stays untouched.
-pub fn train(config: Config, resume: bool, sinks: &mut [Box<dyn EventSink>]) -> Result<serde_json::Value> {
+pub fn train(
+    config: Config,
+    resume: bool,
+    sinks: &mut [Box<dyn EventSink>],
+) -> Result<serde_json::Value> {
     let wall_start = Instant::now();
     let session = prepare(config, resume)?;
     let config = &session.config;
@@ -85,12 +89,15 @@ pub fn train(config: Config, resume: bool, sinks: &mut [Box<dyn EventSink>]) -> 
         );
     }
 
-    emit(sinks, &TrainEvent::Started {
-        total_steps,
-        start_step,
-        backend: session.selected.backend.clone(),
-        adapter: session.selected.adapter.clone(),
-    })?;
+    emit(
+        sinks,
+        &TrainEvent::Started {
+            total_steps,
+            start_step,
+            backend: session.selected.backend.clone(),
+            adapter: session.selected.adapter.clone(),
+        },
+    )?;
     tracing::info!(
         run_dir = %session.run.root.display(),
         start_step,
@@ -103,21 +110,31 @@ pub fn train(config: Config, resume: bool, sinks: &mut [Box<dyn EventSink>]) -> 
     let mut train_seconds = 0.0;
     let mut train_examples = 0usize;
     let mut last_validation: Option<(usize, Evaluation)> = None;
-    let mut last_checkpoint: Option<(usize, PathBuf)> = latest_checkpoint(&session.run)?
-        .map(|dir| (start_step, dir));
+    let mut last_checkpoint: Option<(usize, PathBuf)> =
+        latest_checkpoint(&session.run)?.map(|dir| (start_step, dir));
     let mut epoch_batches: Option<(usize, Vec<Vec<usize>>)> = None;
 
     for step in start_step..total_steps {
         let epoch = step / steps_per_epoch;
-        if epoch_batches.as_ref().is_none_or(|(cached, _)| *cached != epoch) {
+        if epoch_batches
+            .as_ref()
+            .is_none_or(|(cached, _)| *cached != epoch)
+        {
             let seed = config.train.seed.wrapping_add(epoch as u64);
-            epoch_batches = Some((epoch, shuffled_batches(session.train.len(), batch_size, seed, contrastive)));
+            epoch_batches = Some((
+                epoch,
+                shuffled_batches(session.train.len(), batch_size, seed, contrastive),
+            ));
         }
-        let indices = &epoch_batches.as_ref().expect("batches of this epoch").1[step % steps_per_epoch];
+        let indices =
+            &epoch_batches.as_ref().expect("batches of this epoch").1[step % steps_per_epoch];
 
         let step_start = Instant::now();
         let batch = session.train.batch(indices, session.pad_id, &device);
-        let labels = batch.labels.clone().context("training batches carry labels")?;
+        let labels = batch
+            .labels
+            .clone()
+            .context("training batches carry labels")?;
         let output = model.forward(&batch);
         let losses = objective_loss(
             &config.objective,
@@ -140,7 +157,8 @@ pub fn train(config: Config, resume: bool, sinks: &mut [Box<dyn EventSink>]) -> 
         }
 
         let gradients = GradientsParams::from_grads(losses.total.backward(), &model);
-        let learning_rate = linear_warmup_decay(config.train.learning_rate, step, warmup_steps, total_steps);
+        let learning_rate =
+            linear_warmup_decay(config.train.learning_rate, step, warmup_steps, total_steps);
         let (updated, report) = optimizer
             .step(model, gradients, learning_rate, config.train.max_grad_norm)
             .with_context(|| format!("step {}: optimiser update failed", step + 1))?;
@@ -162,17 +180,21 @@ pub fn train(config: Config, resume: bool, sinks: &mut [Box<dyn EventSink>]) -> 
         let epoch_progress = completed as f64 / steps_per_epoch as f64;
         if completed % config.train.log_every == 0 || completed == total_steps {
             let steps = accumulator.steps as f64;
-            emit(sinks, &TrainEvent::Step(StepMetrics {
-                step: completed,
-                epoch: epoch_progress,
-                lr: learning_rate,
-                loss: accumulator.loss / steps,
-                loss_ce: accumulator.loss_ce / steps,
-                loss_contrastive: accumulator.loss_contrastive / steps,
-                loss_correlation: accumulator.loss_correlation / steps,
-                grad_norm: accumulator.grad_norm / steps,
-                examples_per_second: accumulator.examples as f64 / accumulator.seconds.max(1e-9),
-            }))?;
+            emit(
+                sinks,
+                &TrainEvent::Step(StepMetrics {
+                    step: completed,
+                    epoch: epoch_progress,
+                    lr: learning_rate,
+                    loss: accumulator.loss / steps,
+                    loss_ce: accumulator.loss_ce / steps,
+                    loss_contrastive: accumulator.loss_contrastive / steps,
+                    loss_correlation: accumulator.loss_correlation / steps,
+                    grad_norm: accumulator.grad_norm / steps,
+                    examples_per_second: accumulator.examples as f64
+                        / accumulator.seconds.max(1e-9),
+                }),
+            )?;
             accumulator = StepAccumulator::default();
         }
 
@@ -183,7 +205,15 @@ pub fn train(config: Config, resume: bool, sinks: &mut [Box<dyn EventSink>]) -> 
             end_of_epoch
         } || completed == total_steps;
         if evaluate_now && let Some(validation) = &session.validation {
-            let evaluation = run_evaluation(&session, &model, validation, "validation", completed, epoch_progress, sinks)?;
+            let evaluation = run_evaluation(
+                &session,
+                &model,
+                validation,
+                "validation",
+                completed,
+                epoch_progress,
+                sinks,
+            )?;
             last_validation = Some((completed, evaluation));
         }
 
@@ -201,18 +231,38 @@ pub fn train(config: Config, resume: bool, sinks: &mut [Box<dyn EventSink>]) -> 
                 labels: session.labels.names.clone(),
             };
             let path = write_checkpoint(&session.run, &model, &optimizer, &state)?;
-            emit(sinks, &TrainEvent::Checkpoint { step: completed, path: path.clone() })?;
+            emit(
+                sinks,
+                &TrainEvent::Checkpoint {
+                    step: completed,
+                    path: path.clone(),
+                },
+            )?;
             last_checkpoint = Some((completed, path));
         }
     }
 
     let test = match &session.test {
-        Some(test) => Some(run_evaluation(&session, &model, test, "test", total_steps, total_steps as f64 / steps_per_epoch as f64, sinks)?),
+        Some(test) => Some(run_evaluation(
+            &session,
+            &model,
+            test,
+            "test",
+            total_steps,
+            total_steps as f64 / steps_per_epoch as f64,
+            sinks,
+        )?),
         None => None,
     };
 
     let wall_seconds = wall_start.elapsed().as_secs_f64();
-    emit(sinks, &TrainEvent::Finished { step: total_steps, wall_seconds })?;
+    emit(
+        sinks,
+        &TrainEvent::Finished {
+            step: total_steps,
+            wall_seconds,
+        },
+    )?;
 
     let split_summary = |evaluation: &Evaluation| {
         let mut value = serde_json::to_value(&evaluation.metrics).expect("metrics serialise");
@@ -239,7 +289,10 @@ pub fn train(config: Config, resume: bool, sinks: &mut [Box<dyn EventSink>]) -> 
         "wall_seconds": wall_seconds,
         "checkpoint": last_checkpoint.map(|(_, path)| path),
     });
-    write_atomic(&session.run.summary(), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    write_atomic(
+        &session.run.summary(),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
     tracing::info!(run_dir = %session.run.root.display(), wall_seconds, "training finished");
     Ok(summary)
 }
@@ -268,14 +321,17 @@ fn run_evaluation(
         session.pad_id,
         &session.selected.device,
     )?;
-    emit(sinks, &TrainEvent::Evaluation(EvaluationMetrics {
-        step,
-        epoch,
-        split: split.to_string(),
-        examples: evaluation.examples,
-        losses: evaluation.losses.clone(),
-        metrics: evaluation.metrics.clone(),
-    }))?;
+    emit(
+        sinks,
+        &TrainEvent::Evaluation(EvaluationMetrics {
+            step,
+            epoch,
+            split: split.to_string(),
+            examples: evaluation.examples,
+            losses: evaluation.losses.clone(),
+            metrics: evaluation.metrics.clone(),
+        }),
+    )?;
     Ok(evaluation)
 }
 
@@ -331,14 +387,28 @@ fn prepare(config: Config, resume: bool) -> Result<Session> {
 }
 
 /// A fresh model and optimiser, or both restored from the latest checkpoint.
-fn initial_state(session: &Session, device: &Device, resume: bool) -> Result<(TextClassifier, AdamW, usize)> {
+fn initial_state(
+    session: &Session,
+    device: &Device,
+    resume: bool,
+) -> Result<(TextClassifier, AdamW, usize)> {
     let config = &session.config;
     let pooling = session.files.pooling(config.model.pooling);
-    let checkpoint = if resume { latest_checkpoint(&session.run)? } else { None };
+    let checkpoint = if resume {
+        latest_checkpoint(&session.run)?
+    } else {
+        None
+    };
 
     let Some(dir) = checkpoint else {
         let encoder = session.files.load_encoder(device)?;
-        let model = TextClassifier::new(encoder, &session.files.config, session.labels.len(), pooling, device)?;
+        let model = TextClassifier::new(
+            encoder,
+            &session.files.config,
+            session.labels.len(),
+            pooling,
+            device,
+        )?;
         return Ok((model, AdamW::new(config.train.weight_decay), 0));
     };
 
@@ -360,9 +430,25 @@ fn initial_state(session: &Session, device: &Device, resume: bool) -> Result<(Te
             session.labels.names.join(", ")
         );
     }
-    let model = TextClassifier::load(&dir.join(MODEL_FILE), &session.files.config, session.labels.len(), state.pooling, device)
-        .with_context(|| format!("--resume {}: cannot load checkpoint {}", session.run.root.display(), dir.display()))?;
-    let optimizer = AdamW::load(&dir.join(OPTIMIZER_FILE), config.train.weight_decay, &device.clone().inner())?;
+    let model = TextClassifier::load(
+        &dir.join(MODEL_FILE),
+        &session.files.config,
+        session.labels.len(),
+        state.pooling,
+        device,
+    )
+    .with_context(|| {
+        format!(
+            "--resume {}: cannot load checkpoint {}",
+            session.run.root.display(),
+            dir.display()
+        )
+    })?;
+    let optimizer = AdamW::load(
+        &dir.join(OPTIMIZER_FILE),
+        config.train.weight_decay,
+        &device.clone().inner(),
+    )?;
     tracing::info!(checkpoint = %dir.display(), step = state.step, "resuming");
     Ok((model, optimizer, state.step))
 }

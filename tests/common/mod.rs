@@ -22,8 +22,14 @@ pub fn repo_root() -> PathBuf {
 
 /// The Rotten Tomatoes splits written by scripts/setup.
 pub fn rotten_tomatoes(split: &str) -> PathBuf {
-    let path = repo_root().join("data/rotten_tomatoes").join(format!("{split}.csv"));
-    assert!(path.is_file(), "{} is missing; run scripts/setup first", path.display());
+    let path = repo_root()
+        .join("data/rotten_tomatoes")
+        .join(format!("{split}.csv"));
+    assert!(
+        path.is_file(),
+        "{} is missing; run scripts/setup first",
+        path.display()
+    );
     path
 }
 
