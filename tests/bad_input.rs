@@ -184,7 +184,7 @@ fn batch_size_below_two_for_contrastive() {
     );
 }
 
-/// A copy of the MiniLM folder with `missing` left out, or `model.safetensors` truncated.
+/// Copies the MiniLM folder with `missing` left out, or `model.safetensors` truncated.
 fn model_copy(scratch: &Scratch, missing: Option<&str>, truncate: bool) -> PathBuf {
     let source = acf::model::PretrainedFiles::resolve(common::MODEL)
         .unwrap()
@@ -244,7 +244,7 @@ fn truncated_safetensors() {
 }
 
 #[test]
-fn existing_run_is_not_overwritten_and_resume_rejects_other_model() {
+fn existing_run_stays_untouched() {
     let scratch = Scratch::new();
     let first = acf(
         scratch.dir.path(),

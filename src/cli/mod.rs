@@ -40,8 +40,8 @@ enum Command {
 /// Options shared by subcommands that run a model.
 #[derive(clap::Args, Clone)]
 pub struct DeviceArgs {
-    /// Backend: `auto` uses a wgpu adapter (Vulkan, Metal, DX12) and falls back to the CPU
-    /// with a warning; `wgpu` requires an adapter; `cpu` uses burn's pure-Rust CPU backend.
+    /// Backend. `auto` uses a hardware wgpu adapter (Vulkan, Metal, DX12), else the CPU
+    /// backend with a warning. `wgpu` requires an adapter. `cpu` uses burn's Flex backend.
     #[arg(long, value_enum)]
     pub backend: Option<BackendChoice>,
 }
@@ -49,7 +49,7 @@ pub struct DeviceArgs {
 /// A run directory argument.
 #[derive(clap::Args, Clone)]
 pub struct RunArgs {
-    /// Run directory written by `acf train` (holds config.toml, labels.json, checkpoints/).
+    /// Run directory written by `acf train` (contains config.toml, labels.json, checkpoints/).
     #[arg(long, value_name = "DIR")]
     pub run: PathBuf,
 }

@@ -105,7 +105,7 @@ pub enum ObjectiveKind {
 }
 
 impl ObjectiveKind {
-    /// Whether the objective has a contrastive term, which needs two examples per batch.
+    /// Returns whether the objective has a contrastive term, which needs two examples per batch.
     pub fn is_contrastive(self) -> bool {
         !matches!(self, ObjectiveKind::Ce)
     }
@@ -190,7 +190,7 @@ impl Default for TrainConfig {
     }
 }
 
-/// Which burn backend runs the model.
+/// Backend choice for running the model.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendChoice {

@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 /// Files an encoder checkpoint folder must contain.
 pub const REQUIRED_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
 
-/// The Hugging Face hub cache folder, following `huggingface_hub`'s environment variables.
+/// Returns the Hugging Face hub cache folder, following `huggingface_hub`'s environment variables.
 pub fn hub_cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("HF_HUB_CACHE") {
         return PathBuf::from(dir);
@@ -75,8 +75,8 @@ fn find_in_cache(hub_id: &str) -> Result<PathBuf> {
         }
     }
 
-    // NOTE: acf does not download from the hub itself; the files come from Python's cache
-    // or a local folder, so a run never depends on network access.
+    // NOTE: acf does not download from the hub itself. The files come from Python's cache
+    // or a local folder, so no run depends on network access.
     bail!(
         "model {hub_id:?} not found in the Hugging Face cache {}. Provide the files in one of these ways:\n  \
          - on a machine with network access: `huggingface-cli download {hub_id}` (same cache layout; set HF_HOME or HF_HUB_CACHE to share it)\n  \

@@ -21,7 +21,7 @@ pub use tokenizer::{TextTokenizer, TokenizedText};
 use crate::config::Pooling;
 use weights::WeightSource;
 
-/// A resolved pre-trained checkpoint folder and what its metadata files say.
+/// A resolved pre-trained checkpoint folder and the contents of its metadata files.
 #[derive(Debug, Clone)]
 pub struct PretrainedFiles {
     pub dir: PathBuf,
@@ -99,7 +99,7 @@ impl PretrainedFiles {
         self.dir.join("model.safetensors")
     }
 
-    /// The pooling to use: the configured one, else the checkpoint's, else `cls`.
+    /// Returns the configured pooling, else the checkpoint's, else `cls`.
     pub fn pooling(&self, configured: Option<Pooling>) -> Pooling {
         configured.or(self.default_pooling).unwrap_or(Pooling::Cls)
     }

@@ -167,7 +167,7 @@ impl WeightSource {
         count
     }
 
-    /// Fails when the file holds tensors that no module took.
+    /// Fails when the file contains tensors that no module took.
     pub fn finish(self) -> Result<()> {
         let extra: Vec<&String> = self
             .tensors
@@ -177,7 +177,7 @@ impl WeightSource {
         if !extra.is_empty() {
             let listed: Vec<&str> = extra.iter().take(8).map(|name| name.as_str()).collect();
             bail!(
-                "{}: {} unexpected tensor(s) not used by the model: {}; the checkpoint has a different architecture than config.json says",
+                "{}: {} unexpected tensor(s) not used by the model: {}; the checkpoint has a different architecture than config.json describes",
                 self.path.display(),
                 extra.len(),
                 listed.join(", ")

@@ -67,7 +67,7 @@ impl RunDir {
         self.root.join("checkpoints")
     }
 
-    /// Whether the folder already holds a run (a config or any checkpoint).
+    /// Returns whether the folder already contains a run (a config or any checkpoint).
     pub fn has_run(&self) -> bool {
         self.config().exists() || self.checkpoints().exists()
     }

@@ -16,7 +16,7 @@ use crate::run::{RunDir, write_atomic};
 /// Checkpoints kept on disk; older ones are removed after a new one is in place.
 const KEPT_CHECKPOINTS: usize = 2;
 
-/// What a checkpoint records besides tensors, to resume and to check compatibility.
+/// Checkpoint metadata besides tensors, to resume and to check compatibility.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CheckpointState {
     /// Optimiser steps completed.
@@ -84,7 +84,7 @@ fn prune(root: &Path, latest: &str) -> Result<()> {
     Ok(())
 }
 
-/// The folder `checkpoints/latest` points at, if any.
+/// Returns the folder that `checkpoints/latest` points at, if any.
 pub fn latest_checkpoint(run: &RunDir) -> Result<Option<PathBuf>> {
     let pointer = run.checkpoints().join(LATEST_FILE);
     if !pointer.exists() {

@@ -1,5 +1,5 @@
-//! Events the trainer emits. Sinks (the run directory, the terminal) consume them and the
-//! training code never knows who listens.
+//! Events the trainer emits. Sinks (the run directory, the terminal) consume them, so the
+//! training code does not depend on who listens.
 
 use serde::Serialize;
 

@@ -34,7 +34,7 @@ pub struct AdamW {
     moments: HashMap<String, Moments>,
 }
 
-/// What one optimiser step measured.
+/// Measurements of one optimiser step.
 pub struct StepReport {
     /// Global L2 norm of the gradients before clipping.
     pub grad_norm: f64,

@@ -51,7 +51,7 @@ struct StepAccumulator {
     grad_norm: f64,
 }
 
-/// Trains as `config` says, emitting events to `sinks`, and returns `summary.json`'s
+/// Trains with `config`, emitting events to `sinks`, and returns `summary.json`'s
 /// contents. With `resume`, continues the run in `config.output.run_dir` from its latest
 /// checkpoint; without it, an existing run there is an error and stays untouched.
 pub fn train(
@@ -386,7 +386,7 @@ fn prepare(config: Config, resume: bool) -> Result<Session> {
     })
 }
 
-/// A fresh model and optimiser, or both restored from the latest checkpoint.
+/// Builds a fresh model and optimiser, or restores both from the latest checkpoint.
 fn initial_state(
     session: &Session,
     device: &Device,

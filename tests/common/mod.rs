@@ -9,8 +9,8 @@ use acf::device::{SelectedDevice, select_device};
 
 pub const MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
 
-/// The wgpu device; the tests require one (lavapipe where there is no GPU), because the
-/// wgpu path is what they exist to check.
+/// Returns the wgpu device. The tests require one (lavapipe where there is no GPU),
+/// because they exist to check the wgpu path.
 pub fn wgpu_device() -> SelectedDevice {
     select_device(BackendChoice::Wgpu)
         .expect("a wgpu adapter is required for this test; run scripts/setup to install lavapipe")
@@ -20,7 +20,7 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The Rotten Tomatoes splits written by scripts/setup.
+/// Returns the path of a Rotten Tomatoes split written by scripts/setup.
 pub fn rotten_tomatoes(split: &str) -> PathBuf {
     let path = repo_root()
         .join("data/rotten_tomatoes")
