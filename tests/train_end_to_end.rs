@@ -206,11 +206,7 @@ fn acf_training_on_wgpu_end_to_end() {
         events.iter().filter(|e| e["event"] == "started").collect();
     assert_eq!(started.len(), 2);
     assert_eq!(started[1]["start_step"], 4);
-    let last_step = events
-        .iter()
-        .filter(|e| e["event"] == "step")
-        .last()
-        .unwrap();
+    let last_step = events.iter().rfind(|e| e["event"] == "step").unwrap();
     assert_eq!(last_step["step"], 6);
     assert_eq!(latest_checkpoint(&run), "step-0000006");
 

@@ -68,7 +68,9 @@ impl BertConfig {
         {
             bail!("{source}: position_embedding_type {kind:?} is not supported; only \"absolute\"");
         }
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             bail!(
                 "{source}: hidden_size {} is not divisible by num_attention_heads {}",
                 self.hidden_size,
