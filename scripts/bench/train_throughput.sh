@@ -26,7 +26,7 @@ for backend in wgpu cpu; do
   [ "$backend" = wgpu ] && timed=$wgpu_steps
   # Warm-up steps (kernel compilation, autotuning) are excluded: the first 3 step events
   # are dropped and the rest averaged, weighted by their examples.
-  target/release/acf train --backend "$backend" --run-dir "$work/run-$backend" \
+  "${CARGO_TARGET_DIR:-target}/release/acf" train --backend "$backend" --run-dir "$work/run-$backend" \
     --set data.train="\"$work/long.csv\"" --set model.max_length=64 \
     --set objective.kind='"ce"' --set objective.correlation_weight=0 \
     --set train.batch_size=32 --set train.max_steps=$((timed + 3)) --set train.log_every=1 \
