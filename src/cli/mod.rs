@@ -28,6 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Fine-tune a model; writes config, metrics, summary and checkpoints to a run directory.
+    #[command(after_long_help = train::CONFIG_HELP)]
     Train(train::TrainArgs),
     /// Evaluate a run's latest checkpoint on a labelled file; prints metrics as JSON.
     Eval(evaluate::EvalArgs),

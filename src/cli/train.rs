@@ -10,6 +10,42 @@ use anyhow::Result;
 use super::DeviceArgs;
 use super::progress::ProgressSink;
 
+/// Config keys, shown by `acf train --help`.
+pub const CONFIG_HELP: &str = "\
+Config keys (TOML sections, or --set section.key=value):
+  model.name                 hub id (resolved in the Hugging Face cache) or local folder
+  model.pooling              cls | mean | pooler; default from 1_Pooling/config.json, else cls
+  model.max_length           tokens per example, special tokens included; longer text is truncated (default 128)
+  data.train                 CSV, TSV or JSONL file with text and label columns
+  data.validation            labelled file for evaluation, or:
+  data.validation_fraction   fraction of the training file held out, in (0, 1)
+  data.test                  optional labelled file, evaluated at the end
+  data.text_column           column of the text (default text)
+  data.text_pair_column      optional second segment for sentence-pair tasks
+  data.label_column          column of the label, string or integer (default label)
+  objective.kind             ce | supcon | scl | acf (default acf)
+  objective.temperature      softmax temperature tau of the contrastive term, > 0 (default 0.1)
+  objective.lambda           contrastive weight in [0, 1]; cross-entropy gets 1 - lambda (default 0.5)
+  objective.correlation_weight  weight mu of the correlation penalty, >= 0 (default 0.04)
+  objective.correlation_squared use ||R - I||_F^2 instead of ||R - I||_F (default false)
+  objective.label_anchors    label embeddings of classes in the batch are anchors too (default true)
+  objective.fused            accepted; no fused kernels ship yet, so the reference losses run
+  train.epochs               passes over the training set (default 1)
+  train.max_steps            optimiser steps; overrides epochs when set
+  train.batch_size           examples per step, >= 2 for contrastive objectives (default 32)
+  train.eval_batch_size      examples per evaluation pass (default 2 * batch_size)
+  train.learning_rate        peak AdamW learning rate (default 5e-5)
+  train.weight_decay         decoupled weight decay; not applied to biases and LayerNorm (default 0.01)
+  train.warmup_fraction      fraction of steps with linear warmup, then linear decay (default 0.1)
+  train.max_grad_norm        clip the global gradient L2 norm; 0 disables (default 1.0)
+  train.seed                 seed of shuffling, splits, initialisation and dropout (default 42)
+  train.eval_every           steps between evaluations; 0 = end of each epoch (default 0)
+  train.log_every            steps between metrics.jsonl step events (default 10)
+  train.checkpoint_every     steps between checkpoints; 0 = at each evaluation (default 0)
+  train.snapshot_every       reserved for embedding snapshots; none are written yet (default 50)
+  device.backend             auto | wgpu | cpu (default auto)
+  output.run_dir             run directory (default runs/default)";
+
 #[derive(clap::Args)]
 pub struct TrainArgs {
     /// TOML config file; keys not set keep their defaults (see README).
