@@ -99,10 +99,10 @@ fn rayon_threads() -> usize {
         .unwrap_or(1)
 }
 
-/// Selects the backend. `Auto` falls back to the CPU backend with one warning naming why:
-/// when no wgpu adapter exists, or when the only one is a software renderer, whose generic
-/// matmul kernels run far slower than the CPU backend (on lavapipe with 2 cores, about
-/// 1 GFLOP/s against about 70; see docs/benchmarks.md).
+/// Selects the backend. `Auto` falls back to the CPU backend with one warning naming why.
+/// That happens when no wgpu adapter exists, or when the only one is a software renderer.
+/// Burn's generic matmul kernels run far slower there than on the CPU backend: on lavapipe
+/// with 2 cores, about 1 GFLOP/s against about 70 (docs/benchmarks.md).
 pub fn select_device(choice: BackendChoice) -> Result<SelectedDevice> {
     let selected = match choice {
         BackendChoice::Cpu => cpu_device(),

@@ -95,10 +95,10 @@ fn correlation_f64(instances: &[Vec<f64>], squared: bool) -> f64 {
         .collect();
     let covariance =
         |j: usize, k: usize| centred.iter().map(|r| r[j] * r[k]).sum::<f64>() / (n - 1) as f64;
-    let kept: Vec<usize> = (0..d).filter(|&j| covariance(j, j) > 1e-12).collect();
+    let kept_columns: Vec<usize> = (0..d).filter(|&j| covariance(j, j) > 1e-12).collect();
     let mut sum = 0.0;
-    for &j in &kept {
-        for &k in &kept {
+    for &j in &kept_columns {
+        for &k in &kept_columns {
             if j != k {
                 let r = covariance(j, k) / (covariance(j, j).sqrt() * covariance(k, k).sqrt());
                 sum += r * r;

@@ -21,9 +21,9 @@ pub fn correlation_penalty(instances: Tensor<2>, squared: bool) -> Tensor<1> {
 
     let centred = instances.clone() - instances.mean_dim(0); // [N, d]
     let variance = centred.clone().square().sum_dim(0) / unbiased; // [1, d]
-    let kept = variance.clone().greater_elem(MIN_VARIANCE).float().detach(); // [1, d]
+    let kept_columns = variance.clone().greater_elem(MIN_VARIANCE).float().detach(); // [1, d]
     let std_dev = variance.clamp_min(MIN_VARIANCE).sqrt();
-    let standardised = centred / std_dev * kept; // [N, d], dropped columns are 0
+    let standardised = centred / std_dev * kept_columns; // [N, d], dropped columns are 0
 
     let correlation = standardised.clone().transpose().matmul(standardised) / unbiased; // [d, d]
     let off_diagonal = Tensor::<2, Bool>::diag_mask([width, width], 0, &device).float();

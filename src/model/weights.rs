@@ -1,6 +1,6 @@
 //! Reading and writing model weights as safetensors under Hugging Face's tensor names.
 //!
-//! `WeightSource` hands out tensors by name and remembers which ones were taken, so a
+//! `WeightSource` hands out tensors by name and remembers which ones were claimed, so a
 //! missing, extra or mis-shaped tensor is an error that names it. `WeightSink` collects
 //! tensors for the reverse trip (checkpoints), again under Hugging Face names.
 
@@ -19,7 +19,8 @@ use safetensors::{Dtype, SafeTensors};
 pub struct WeightSource {
     path: PathBuf,
     tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
-    taken: BTreeSet<String>,
+    /// Names taken by a module or deliberately skipped.
+    claimed: BTreeSet<String>,
     device: Device,
 }
 
@@ -68,7 +69,7 @@ impl WeightSource {
         Ok(WeightSource {
             path: path.to_path_buf(),
             tensors,
-            taken: BTreeSet::new(),
+            claimed: BTreeSet::new(),
             device: device.clone(),
         })
     }
@@ -84,7 +85,7 @@ impl WeightSource {
     /// Marks a tensor as deliberately unused (a buffer or a head this model does not have).
     pub fn skip(&mut self, name: &str) {
         if self.tensors.contains_key(name) {
-            self.taken.insert(name.to_string());
+            self.claimed.insert(name.to_string());
         }
     }
 
@@ -110,7 +111,7 @@ impl WeightSource {
                 self.path.display()
             );
         }
-        self.taken.insert(name.to_string());
+        self.claimed.insert(name.to_string());
         Ok(values.clone())
     }
 
@@ -159,11 +160,11 @@ impl WeightSource {
         let names: Vec<String> = self
             .tensors
             .keys()
-            .filter(|name| name.starts_with(prefix) && !self.taken.contains(*name))
+            .filter(|name| name.starts_with(prefix) && !self.claimed.contains(*name))
             .cloned()
             .collect();
         let count = names.len();
-        self.taken.extend(names);
+        self.claimed.extend(names);
         count
     }
 
@@ -172,7 +173,7 @@ impl WeightSource {
         let extra: Vec<&String> = self
             .tensors
             .keys()
-            .filter(|name| !self.taken.contains(*name))
+            .filter(|name| !self.claimed.contains(*name))
             .collect();
         if !extra.is_empty() {
             let listed: Vec<&str> = extra.iter().take(8).map(|name| name.as_str()).collect();

@@ -31,8 +31,8 @@ pub fn accuracy(truth: &[usize], predicted: &[usize]) -> f64 {
     correct as f64 / truth.len() as f64
 }
 
-/// Unweighted mean of per-class F1 over all classes of the label set; a class with no
-/// true and no predicted examples scores 0, as scikit-learn's `zero_division=0` does.
+/// Computes the unweighted mean of per-class F1 over all classes of the label set. A class
+/// with no true and no predicted examples scores 0, as scikit-learn's `zero_division=0` does.
 pub fn macro_f1(truth: &[usize], predicted: &[usize], classes: usize) -> f64 {
     if classes == 0 {
         return 0.0;
