@@ -51,7 +51,8 @@ pub fn predict(
     device: &Device,
 ) -> Result<(Predictions, Option<LossMeans>)> {
     let classes = model.num_classes();
-    let label_directions = l2_normalize(model.label_embeddings()).transpose(); // [d, C]
+    let label_embeddings = model.label_embeddings(); // [C, d]
+    let label_directions = l2_normalize(label_embeddings.clone()).transpose(); // [d, C]
 
     let mut predictions = Predictions {
         classes: Vec::with_capacity(dataset.len()),
@@ -71,7 +72,7 @@ pub fn predict(
                 objective,
                 output.pooled.clone(),
                 output.logits.clone(),
-                model.label_embeddings(),
+                label_embeddings.clone(),
                 labels,
             );
             let weight = chunk.len() as f64;

@@ -146,12 +146,12 @@ pub fn train(
 
         let loss = losses.total.clone().into_scalar::<f32>() as f64;
         if !loss.is_finite() {
-            let kept = last_checkpoint
+            let checkpoint_status = last_checkpoint
                 .as_ref()
                 .map(|(_, path)| format!("the last good checkpoint is {}", path.display()))
                 .unwrap_or_else(|| "no checkpoint was written yet".into());
             bail!(
-                "step {}: the loss is {loss}; training stopped and {kept}. Lower train.learning_rate or raise objective.temperature",
+                "step {}: the loss is {loss}; training stopped and {checkpoint_status}. Lower train.learning_rate or raise objective.temperature",
                 step + 1
             );
         }
