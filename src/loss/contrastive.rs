@@ -42,6 +42,19 @@ pub fn aligned_contrastive_loss(
     temperature: f32,
     label_anchors: bool,
 ) -> Tensor<1> {
+    let (pool, pool_labels, anchor_kind) =
+        aligned_pool(instances, labels, label_embeddings, label_anchors);
+    pooled_contrastive_loss(pool, pool_labels, anchor_kind, temperature)
+}
+
+/// The ACF pool: normalised instances then normalised label embeddings ([M, d]), their
+/// labels ([M]) and which rows may be anchors ([M], 1 or 0). Shared with the fused loss.
+pub(crate) fn aligned_pool(
+    instances: Tensor<2>,
+    labels: Tensor<1, Int>,
+    label_embeddings: Tensor<2>,
+    label_anchors: bool,
+) -> (Tensor<2>, Tensor<1, Int>, Tensor<1>) {
     let [num_instances, _] = instances.dims();
     let [num_classes, _] = label_embeddings.dims();
     let device = instances.device();
@@ -62,7 +75,7 @@ pub fn aligned_contrastive_loss(
         ],
         0,
     ); // [M]
-    pooled_contrastive_loss(pool, pool_labels, anchor_kind, temperature)
+    (pool, pool_labels, anchor_kind)
 }
 
 /// SupCon loss over instances only: the ACF formula with no label embeddings in the pool.

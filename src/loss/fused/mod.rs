@@ -1,0 +1,96 @@
+//! The ACF losses through hand-written WGSL kernels (`shaders/`), with the signatures of
+//! the reference functions in [`crate::loss`].
+//!
+//! On a wgpu device the contrastive loss runs as one tiled pass over the pool forward and
+//! one backward, never holding the M x M score matrix, so its memory is O(M d); the
+//! correlation penalty computes column statistics and R in two kernels. On any other
+//! device (the CPU backend) these functions call the reference implementation.
+//!
+//! The L2 normalisation and the assembly of the pool stay in burn tensor ops. They are
+//! O(M d) element-wise work next to the O(M^2 d) contrastive kernels, and burn's autodiff
+//! already differentiates them.
+
+mod backend;
+mod kernels;
+
+use burn::backend::{Dispatch, DispatchDevice};
+use burn::prelude::*;
+
+pub use backend::FusedLossBackend;
+
+use super::contrastive::aligned_pool;
+use super::{l2_normalize, reference};
+
+/// Whether the fused kernels run on `device`: true for wgpu devices, with or without
+/// autodiff.
+pub fn kernels_available(device: &Device) -> bool {
+    matches!(
+        device.clone().inner().as_dispatch(),
+        DispatchDevice::Cube(_)
+    )
+}
+
+/// Fused [`crate::loss::aligned_contrastive_loss`]: same arguments, same value.
+pub fn aligned_contrastive_loss(
+    instances: Tensor<2>,
+    labels: Tensor<1, Int>,
+    label_embeddings: Tensor<2>,
+    temperature: f32,
+    label_anchors: bool,
+) -> Tensor<1> {
+    if !kernels_available(&instances.device()) {
+        return reference::aligned_contrastive_loss(
+            instances,
+            labels,
+            label_embeddings,
+            temperature,
+            label_anchors,
+        );
+    }
+    let (pool, pool_labels, anchor_kind) =
+        aligned_pool(instances, labels, label_embeddings, label_anchors);
+    pool_contrastive_loss(pool, pool_labels, anchor_kind, temperature)
+}
+
+/// Fused [`crate::loss::supervised_contrastive_loss`]: the same kernel with no label
+/// embeddings in the pool.
+pub fn supervised_contrastive_loss(
+    instances: Tensor<2>,
+    labels: Tensor<1, Int>,
+    temperature: f32,
+) -> Tensor<1> {
+    let device = instances.device();
+    if !kernels_available(&device) {
+        return reference::supervised_contrastive_loss(instances, labels, temperature);
+    }
+    let [num_instances, _] = instances.dims();
+    let anchor_kind = Tensor::ones([num_instances], &device);
+    pool_contrastive_loss(l2_normalize(instances), labels, anchor_kind, temperature)
+}
+
+/// Fused [`crate::loss::correlation_penalty`].
+pub fn correlation_penalty(instances: Tensor<2>, squared: bool) -> Tensor<1> {
+    let [count, _] = instances.dims();
+    // With fewer than 2 rows the penalty is 0; the reference handles that case.
+    if count < 2 || !kernels_available(&instances.device()) {
+        return reference::correlation_penalty(instances, squared);
+    }
+    Tensor::from_dispatch(Dispatch::fused_correlation_penalty(
+        instances.into_dispatch(),
+        squared,
+    ))
+}
+
+fn pool_contrastive_loss(
+    pool: Tensor<2>,
+    pool_labels: Tensor<1, Int>,
+    anchor_kind: Tensor<1>,
+    temperature: f32,
+) -> Tensor<1> {
+    Tensor::from_dispatch(Dispatch::fused_pool_contrastive_loss(
+        pool.into_dispatch(),
+        pool_labels.into_dispatch(),
+        anchor_kind.into_dispatch(),
+        temperature,
+    ))
+}
