@@ -29,7 +29,7 @@ Config keys (TOML sections, or --set section.key=value):
   objective.correlation_weight  weight mu of the correlation penalty, >= 0 (default 0.04)
   objective.correlation_squared use ||R - I||_F^2 instead of ||R - I||_F (default false)
   objective.label_anchors    label embeddings of classes in the batch are anchors too (default true)
-  objective.fused            accepted; no fused kernels ship yet, so the reference losses run
+  objective.fused            fused WGSL loss kernels on wgpu; false runs the reference ops (default true)
   train.epochs               passes over the training set (default 1)
   train.max_steps            optimiser steps; overrides epochs when set
   train.batch_size           examples per step, >= 2 for contrastive objectives (default 32)

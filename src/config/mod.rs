@@ -125,7 +125,9 @@ pub struct ObjectiveConfig {
     pub correlation_squared: bool,
     /// Label embeddings of classes present in the batch are anchors too (ACF only).
     pub label_anchors: bool,
-    /// Fused WGSL kernels on wgpu. No fused kernels ship yet, so `true` runs the reference.
+    /// Run the contrastive loss and the correlation penalty as fused WGSL kernels on wgpu
+    /// devices; `false` runs the reference tensor-op losses. CPU devices always run the
+    /// reference.
     pub fused: bool,
 }
 

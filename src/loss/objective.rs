@@ -6,7 +6,7 @@ use burn::tensor::activation::log_softmax;
 
 use crate::config::{ObjectiveConfig, ObjectiveKind};
 
-use super::{aligned_contrastive_loss, correlation_penalty, supervised_contrastive_loss};
+use super::{fused, reference};
 
 /// The total loss and each weighted-in component, one-element tensors.
 pub struct LossBreakdown {
@@ -26,7 +26,8 @@ pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     picked.mean().neg()
 }
 
-/// Combines the losses for one batch.
+/// Combines the losses for one batch. With `config.fused`, the contrastive loss and the
+/// correlation penalty run as WGSL kernels on wgpu devices and as the reference elsewhere.
 ///
 /// - `pooled`: [N, d] unnormalised instance representations h_i.
 /// - `logits`: [N, C].
@@ -45,13 +46,22 @@ pub fn objective_loss(
     let (contrastive, mut total) = match config.kind {
         ObjectiveKind::Ce => (Tensor::zeros([1], &device), cross_entropy_loss.clone()),
         ObjectiveKind::Supcon | ObjectiveKind::Scl => {
-            let contrastive =
-                supervised_contrastive_loss(pooled.clone(), labels, config.temperature);
+            let loss = if config.fused {
+                fused::supervised_contrastive_loss
+            } else {
+                reference::supervised_contrastive_loss
+            };
+            let contrastive = loss(pooled.clone(), labels, config.temperature);
             let total = cross_entropy_loss.clone() * (1.0 - lambda) + contrastive.clone() * lambda;
             (contrastive, total)
         }
         ObjectiveKind::Acf => {
-            let contrastive = aligned_contrastive_loss(
+            let loss = if config.fused {
+                fused::aligned_contrastive_loss
+            } else {
+                reference::aligned_contrastive_loss
+            };
+            let contrastive = loss(
                 pooled.clone(),
                 labels,
                 label_embeddings,
@@ -64,7 +74,11 @@ pub fn objective_loss(
     };
 
     let correlation = if config.correlation_weight > 0.0 {
-        let penalty = correlation_penalty(pooled, config.correlation_squared);
+        let penalty = if config.fused {
+            fused::correlation_penalty(pooled, config.correlation_squared)
+        } else {
+            reference::correlation_penalty(pooled, config.correlation_squared)
+        };
         total = total + penalty.clone() * config.correlation_weight as f64;
         penalty
     } else {
