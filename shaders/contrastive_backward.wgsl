@@ -1,5 +1,5 @@
-// Contrastive loss over the pool, backward pass. Recomputes score tiles from the pool and
-// the forward pass's per-row statistics instead of reading a saved M x M matrix.
+// Contrastive loss over the pool, backward pass. Recomputes scores from the pool and the
+// forward pass's per-row statistics instead of reading a saved M x M matrix.
 //
 // With L = (1 / W) sum_a weight_a * loss_a, W = max(1, sum_a weight_a), upstream gradient
 // g and softmax_ak = exp(s_ak - log_sum_exp_a):
@@ -7,11 +7,13 @@
 // and since s_ak = v_a . v_k / tau, every row b collects its roles as anchor and as
 // contrast (positive or negative) in one sum:
 //   dL/dv_b = (1 / tau) sum_{k != b} (c_bk + c_kb) v_k.
-// A workgroup owns TILE rows b, so it writes their gradient rows without atomics: per
-// contrast tile it builds the TILE x TILE coefficients (c_bk + c_kb) / tau in workgroup
-// memory, then adds coefficients x pool rows into the gradient, TILE columns at a time.
-//
-// Workgroup memory: the 8 KiB of score tiles plus a 4 KiB coefficient tile.
+// A workgroup owns 64 rows b and writes their gradient rows, so no atomics are needed.
+// Per tile of 64 contrast rows it works in two phases:
+//   1. thread (anchor_block, contrast_block) recomputes its 8 x 8 scores and stores the
+//      coefficients (c_bk + c_kb) / tau in workgroup memory;
+//   2. thread (anchor_block, column_block) multiplies its 8 coefficient rows by the
+//      tile's pool rows, 8 feature columns at a time, and adds the result to the gradient.
+// Workgroup memory: the 64 x 64 coefficient tile, 16 KiB, WebGPU's default limit.
 
 @group(0) @binding(2) var<storage, read_write> row_stats: array<vec4<f32>>;
 // One element: g / W.
@@ -19,92 +21,187 @@
 @group(0) @binding(4) var<storage, read_write> gradient: array<f32>;
 @group(0) @binding(5) var<storage, read_write> params: PoolParams;
 
-var<workgroup> coefficients: array<f32, 1024>; // [TILE anchor rows][TILE contrast rows]
+var<workgroup> coefficients: array<f32, 4096>; // [TILE_ROWS anchors][TILE_ROWS contrasts]
+
+// Coefficients of one anchor against 4 contrasts; `valid` masks rows past M and the anchor.
+fn pair_coefficients(
+    scores: vec4<f32>,
+    anchor: vec4<f32>,
+    contrast: array<vec4<f32>, 4>,
+    positive: vec4<bool>,
+    valid: vec4<bool>,
+    scale: f32,
+) -> vec4<f32> {
+    // Row statistics are (log_sum_exp, weight, 1 / |P|, row loss); `contrast` is one
+    // vector per statistic, over the 4 contrast rows.
+    let zero = vec4<f32>(0.0);
+    let as_anchor = anchor.y * (exp(scores - vec4<f32>(anchor.x)) - select(zero, vec4<f32>(anchor.z), positive));
+    let as_contrast = contrast[1] * (exp(scores - contrast[0]) - select(zero, contrast[2], positive));
+    return select(zero, (as_anchor + as_contrast) * scale, valid);
+}
+
+// Statistics of contrast rows first..first + 3, one vector per statistic.
+fn contrast_stats(first: u32) -> array<vec4<f32>, 4> {
+    let last = params.rows - 1u;
+    let s0 = row_stats[min(first, last)];
+    let s1 = row_stats[min(first + 1u, last)];
+    let s2 = row_stats[min(first + 2u, last)];
+    let s3 = row_stats[min(first + 3u, last)];
+    return array<vec4<f32>, 4>(
+        vec4<f32>(s0.x, s1.x, s2.x, s3.x),
+        vec4<f32>(s0.y, s1.y, s2.y, s3.y),
+        vec4<f32>(s0.z, s1.z, s2.z, s3.z),
+        vec4<f32>(s0.w, s1.w, s2.w, s3.w),
+    );
+}
+
+// Adds 8 consecutive gradient values of one row, skipping rows past M and columns past d.
+// The output buffer starts uninitialised, so the first tile stores instead of adding.
+fn add_gradient_row(row: u32, column_first: u32, low: vec4<f32>, high: vec4<f32>, first_tile: bool) {
+    if row >= params.rows {
+        return;
+    }
+    let width = params.width;
+    let base = row * width + column_first;
+    let values = array<f32, 8>(low.x, low.y, low.z, low.w, high.x, high.y, high.z, high.w);
+    let count = min(BLOCK, width - min(column_first, width));
+    for (var j = 0u; j < count; j++) {
+        gradient[base + j] = select(gradient[base + j], 0.0, first_tile) + values[j];
+    }
+}
 
 @compute @workgroup_size(64, 1, 1)
 fn main(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(local_invocation_index) thread: u32,
 ) {
-    let tx = thread % LANES;
-    let ty = thread / LANES;
-    let anchor_first = group.x * TILE;
     let rows = params.rows;
     let width = params.width;
     let inv_temperature = params.inv_temperature;
-    let scale = loss_scale[0];
+    let scale = loss_scale[0] * inv_temperature;
+    let anchor_block = thread / BLOCK;
+    let column_block = thread % BLOCK;
+    let group_first = group.x * TILE_ROWS;
+    let anchor_first = group_first + anchor_block * BLOCK;
 
-    var anchor_labels: vec4<i32>;
-    var anchor_stats: array<vec4<f32>, 4>;
-    for (var i = 0u; i < 4u; i++) {
-        let anchor = min(anchor_first + 4u * ty + i, rows - 1u);
-        anchor_labels[i] = labels[anchor];
+    var anchor_stats: array<vec4<f32>, 8>;
+    var anchor_labels: array<i32, 8>;
+    for (var i = 0u; i < BLOCK; i++) {
+        let anchor = min(anchor_first + i, rows - 1u);
         anchor_stats[i] = row_stats[anchor];
+        anchor_labels[i] = labels[anchor];
     }
 
-    let tiles = (rows + TILE - 1u) / TILE;
-    for (var tile = 0u; tile < tiles; tile++) {
-        let contrast_first = tile * TILE;
-        let dots = score_tile(anchor_first, contrast_first, thread);
+    for (var tile = params.tile_begin; tile < params.tile_end; tile++) {
+        let tile_first = tile * TILE_ROWS;
 
-        for (var j = 0u; j < 4u; j++) {
-            let contrast = contrast_first + 4u * tx + j;
-            let contrast_valid = contrast < rows;
-            let contrast_index = min(contrast, rows - 1u);
-            let contrast_label = labels[contrast_index];
-            let contrast_stats = row_stats[contrast_index];
-            for (var i = 0u; i < 4u; i++) {
-                let anchor = anchor_first + 4u * ty + i;
-                var coefficient = 0.0;
-                if contrast_valid && anchor < rows && contrast != anchor {
-                    let score = dots[i][j] * inv_temperature;
-                    let positive = contrast_label == anchor_labels[i];
-                    // (log_sum_exp, weight, 1 / |P|, row loss) per row.
-                    let as_anchor = anchor_stats[i].y * (exp(score - anchor_stats[i].x) - select(0.0, anchor_stats[i].z, positive));
-                    let as_contrast = contrast_stats.y * (exp(score - contrast_stats.x) - select(0.0, contrast_stats.z, positive));
-                    coefficient = (as_anchor + as_contrast) * scale * inv_temperature;
-                }
-                coefficients[(4u * ty + i) * TILE + 4u * tx + j] = coefficient;
-            }
+        // Phase 1: this thread's 8 x 8 coefficients. Its contrast block is column_block.
+        let contrast_first = tile_first + column_block * BLOCK;
+        let dots = dot_block(anchor_first, contrast_first, column_block);
+        let contrast_labels = block_labels(contrast_first);
+        let stats_low = contrast_stats(contrast_first);
+        let stats_high = contrast_stats(contrast_first + 4u);
+        let contrast_low = vec4<u32>(contrast_first) + vec4<u32>(0u, 1u, 2u, 3u);
+        let contrast_high = contrast_low + vec4<u32>(4u);
+        for (var i = 0u; i < BLOCK; i++) {
+            let anchor = anchor_first + i;
+            let anchor_in_pool = anchor < rows;
+            let valid_low = (contrast_low < vec4<u32>(rows)) & (contrast_low != vec4<u32>(anchor)) & vec4<bool>(anchor_in_pool);
+            let valid_high = (contrast_high < vec4<u32>(rows)) & (contrast_high != vec4<u32>(anchor)) & vec4<bool>(anchor_in_pool);
+            let low = pair_coefficients(
+                dots[2u * i] * inv_temperature,
+                anchor_stats[i],
+                stats_low,
+                contrast_labels[0] == vec4<i32>(anchor_labels[i]),
+                valid_low,
+                scale,
+            );
+            let high = pair_coefficients(
+                dots[2u * i + 1u] * inv_temperature,
+                anchor_stats[i],
+                stats_high,
+                contrast_labels[1] == vec4<i32>(anchor_labels[i]),
+                valid_high,
+                scale,
+            );
+            let base = (anchor_block * BLOCK + i) * TILE_ROWS + column_block * BLOCK;
+            coefficients[base] = low.x;
+            coefficients[base + 1u] = low.y;
+            coefficients[base + 2u] = low.z;
+            coefficients[base + 3u] = low.w;
+            coefficients[base + 4u] = high.x;
+            coefficients[base + 5u] = high.y;
+            coefficients[base + 6u] = high.z;
+            coefficients[base + 7u] = high.w;
         }
+        // All coefficients of the tile must be written before any thread reads them.
+        workgroupBarrier();
 
-        for (var column_first = 0u; column_first < width; column_first += TILE) {
-            // Stage TILE contrast rows x TILE feature columns, row-major this time.
-            for (var step = 0u; step < TILE * TILE / THREADS; step++) {
-                let element = thread + step * THREADS;
-                let row = element / TILE;
-                let column = element % TILE;
-                contrast_tile[row * TILE + column] = pool_value(contrast_first + row, column_first + column);
+        // Phase 2: gradient rows anchor_first..+7, columns column_first..+7 of each
+        // 64-column slice. Rows past M in the tile have zero coefficients.
+        let contrast_count = min(TILE_ROWS, rows - tile_first);
+        for (var slice_first = 0u; slice_first < width; slice_first += TILE_ROWS) {
+            let column_first = slice_first + column_block * BLOCK;
+            var s0l = vec4<f32>(0.0); var s0h = vec4<f32>(0.0);
+            var s1l = vec4<f32>(0.0); var s1h = vec4<f32>(0.0);
+            var s2l = vec4<f32>(0.0); var s2h = vec4<f32>(0.0);
+            var s3l = vec4<f32>(0.0); var s3h = vec4<f32>(0.0);
+            var s4l = vec4<f32>(0.0); var s4h = vec4<f32>(0.0);
+            var s5l = vec4<f32>(0.0); var s5h = vec4<f32>(0.0);
+            var s6l = vec4<f32>(0.0); var s6h = vec4<f32>(0.0);
+            var s7l = vec4<f32>(0.0); var s7h = vec4<f32>(0.0);
+            // Columns past d are clamped to d - 1 for reading and never written.
+            let last_column = width - 1u;
+            let k0 = min(column_first, last_column);
+            let k1 = min(column_first + 1u, last_column);
+            let k2 = min(column_first + 2u, last_column);
+            let k3 = min(column_first + 3u, last_column);
+            let k4 = min(column_first + 4u, last_column);
+            let k5 = min(column_first + 5u, last_column);
+            let k6 = min(column_first + 6u, last_column);
+            let k7 = min(column_first + 7u, last_column);
+            let g = anchor_block * BLOCK * TILE_ROWS;
+            for (var k = 0u; k < contrast_count; k++) {
+                let row = (tile_first + k) * width;
+                let low = vec4<f32>(pool[row + k0], pool[row + k1], pool[row + k2], pool[row + k3]);
+                let high = vec4<f32>(pool[row + k4], pool[row + k5], pool[row + k6], pool[row + k7]);
+                let x = block_column(
+                    coefficients[g + column_block * TILE_ROWS + k],
+                    array<f32, 8>(
+                        coefficients[g + k], coefficients[g + TILE_ROWS + k],
+                        coefficients[g + 2u * TILE_ROWS + k], coefficients[g + 3u * TILE_ROWS + k],
+                        coefficients[g + 4u * TILE_ROWS + k], coefficients[g + 5u * TILE_ROWS + k],
+                        coefficients[g + 6u * TILE_ROWS + k], coefficients[g + 7u * TILE_ROWS + k],
+                    ),
+                );
+                let x0 = x[0];
+                let x1 = x[1];
+                let x2 = x[2];
+                let x3 = x[3];
+                let x4 = x[4];
+                let x5 = x[5];
+                let x6 = x[6];
+                let x7 = x[7];
+                s0l += x0 * low; s0h += x0 * high;
+                s1l += x1 * low; s1h += x1 * high;
+                s2l += x2 * low; s2h += x2 * high;
+                s3l += x3 * low; s3h += x3 * high;
+                s4l += x4 * low; s4h += x4 * high;
+                s5l += x5 * low; s5h += x5 * high;
+                s6l += x6 * low; s6h += x6 * high;
+                s7l += x7 * low; s7h += x7 * high;
             }
-            // Orders the coefficient writes above and these loads before the reads below.
-            workgroupBarrier();
-
-            var sums: array<vec4<f32>, 4>;
-            for (var k = 0u; k < TILE; k++) {
-                let c = 4u * ty * TILE + k;
-                let weights = vec4<f32>(coefficients[c], coefficients[c + TILE], coefficients[c + 2u * TILE], coefficients[c + 3u * TILE]);
-                let v = k * TILE + 4u * tx;
-                let values = vec4<f32>(contrast_tile[v], contrast_tile[v + 1u], contrast_tile[v + 2u], contrast_tile[v + 3u]);
-                sums[0] += weights.x * values;
-                sums[1] += weights.y * values;
-                sums[2] += weights.z * values;
-                sums[3] += weights.w * values;
-            }
-
-            for (var i = 0u; i < 4u; i++) {
-                let anchor = anchor_first + 4u * ty + i;
-                for (var j = 0u; j < 4u; j++) {
-                    let column = column_first + 4u * tx + j;
-                    if anchor < rows && column < width {
-                        let index = anchor * width + column;
-                        // The output buffer starts uninitialised, so the first tile stores.
-                        let previous = select(gradient[index], 0.0, tile == 0u);
-                        gradient[index] = previous + sums[i][j];
-                    }
-                }
-            }
-            // The staged rows and the coefficients must outlive every thread's reads.
-            workgroupBarrier();
+            let first_tile = tile == 0u;
+            add_gradient_row(anchor_first, column_first, s0l, s0h, first_tile);
+            add_gradient_row(anchor_first + 1u, column_first, s1l, s1h, first_tile);
+            add_gradient_row(anchor_first + 2u, column_first, s2l, s2h, first_tile);
+            add_gradient_row(anchor_first + 3u, column_first, s3l, s3h, first_tile);
+            add_gradient_row(anchor_first + 4u, column_first, s4l, s4h, first_tile);
+            add_gradient_row(anchor_first + 5u, column_first, s5l, s5h, first_tile);
+            add_gradient_row(anchor_first + 6u, column_first, s6l, s6h, first_tile);
+            add_gradient_row(anchor_first + 7u, column_first, s7l, s7h, first_tile);
         }
+        // Every thread must be done reading the coefficients before the next tile's writes.
+        workgroupBarrier();
     }
 }

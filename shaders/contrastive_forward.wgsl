@@ -8,81 +8,127 @@
 //   loss_a = log_sum_exp_a - positive_sum_a / |P(a)|
 //   weight_a = anchor_kind_a if |P(a)| > 0, else 0.
 // The caller sums the last column and divides by max(1, sum of weights).
+//
+// Each thread keeps running statistics for its 8 anchors over the contrast rows of its
+// block column, carried in `thread_stats` from one launch over a range of tiles to the
+// next; after the last tile the 8 threads that share an anchor merge theirs.
+// Workgroup memory: 64 x 8 x 16 bytes = 8 KiB.
 
 @group(0) @binding(2) var<storage, read_write> anchor_kind: array<f32>;
 @group(0) @binding(3) var<storage, read_write> row_stats: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> params: PoolParams;
+// Per (workgroup, thread, anchor i): running statistics between launches.
+@group(0) @binding(4) var<storage, read_write> thread_stats: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> params: PoolParams;
 
-// Per (anchor row, lane): running max, rescaled sum, positive score sum, positive count.
-var<workgroup> lane_stats: array<vec4<f32>, 256>; // [TILE][LANES]
+// Per (anchor row, contrast block): running max, rescaled sum, positive sum and count.
+var<workgroup> block_stats: array<vec4<f32>, 512>; // [TILE_ROWS][BLOCK]
+
+// Folds 8 scores into one anchor's (running max, rescaled sum, positive sum, positive
+// count). `valid` masks out contrast rows past M and the anchor itself.
+fn fold_scores(
+    stats: vec4<f32>,
+    low: vec4<f32>,
+    high: vec4<f32>,
+    valid_low: vec4<bool>,
+    valid_high: vec4<bool>,
+    positive_low: vec4<bool>,
+    positive_high: vec4<bool>,
+) -> vec4<f32> {
+    let excluded = vec4<f32>(NEG_LARGE);
+    let scores_low = select(excluded, low, valid_low);
+    let scores_high = select(excluded, high, valid_high);
+    let block_max = max(max(max(scores_low.x, scores_low.y), max(scores_low.z, scores_low.w)),
+                        max(max(scores_high.x, scores_high.y), max(scores_high.z, scores_high.w)));
+    let new_max = max(stats.x, block_max);
+    let terms = exp(scores_low - vec4<f32>(new_max)) + exp(scores_high - vec4<f32>(new_max));
+    let sum = stats.y * exp(stats.x - new_max) + terms.x + terms.y + terms.z + terms.w;
+
+    let take_low = valid_low & positive_low;
+    let take_high = valid_high & positive_high;
+    let zero = vec4<f32>(0.0);
+    let one = vec4<f32>(1.0);
+    let positives = select(zero, low, take_low) + select(zero, high, take_high);
+    let counts = select(zero, one, take_low) + select(zero, one, take_high);
+    return vec4<f32>(
+        new_max,
+        sum,
+        stats.z + positives.x + positives.y + positives.z + positives.w,
+        stats.w + counts.x + counts.y + counts.z + counts.w,
+    );
+}
 
 @compute @workgroup_size(64, 1, 1)
 fn main(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(local_invocation_index) thread: u32,
 ) {
-    let tx = thread % LANES;
-    let ty = thread / LANES;
-    let anchor_first = group.x * TILE;
     let rows = params.rows;
+    let anchor_block = thread / BLOCK;
+    let contrast_block = thread % BLOCK;
+    let anchor_first = group.x * TILE_ROWS + anchor_block * BLOCK;
 
-    var anchor_labels: vec4<i32>;
-    for (var i = 0u; i < 4u; i++) {
-        anchor_labels[i] = labels[min(anchor_first + 4u * ty + i, rows - 1u)];
-    }
-
-    var running_max = vec4<f32>(NEG_LARGE);
-    var running_sum = vec4<f32>(0.0);
-    var positive_sum = vec4<f32>(0.0);
-    var positive_count = vec4<f32>(0.0);
-
-    let tiles = (rows + TILE - 1u) / TILE;
-    for (var tile = 0u; tile < tiles; tile++) {
-        let contrast_first = tile * TILE;
-        let dots = score_tile(anchor_first, contrast_first, thread);
-
-        for (var i = 0u; i < 4u; i++) {
-            let anchor = anchor_first + 4u * ty + i;
-            var scores = vec4<f32>(NEG_LARGE);
-            for (var j = 0u; j < 4u; j++) {
-                let contrast = contrast_first + 4u * tx + j;
-                if contrast < rows && contrast != anchor {
-                    scores[j] = dots[i][j] * params.inv_temperature;
-                    if labels[contrast] == anchor_labels[i] {
-                        positive_sum[i] += scores[j];
-                        positive_count[i] += 1.0;
-                    }
-                }
-            }
-            // One rescale per four scores keeps the exp count near one per score.
-            let tile_max = max(max(scores.x, scores.y), max(scores.z, scores.w));
-            let new_max = max(running_max[i], tile_max);
-            let terms = exp(scores - vec4<f32>(new_max));
-            running_sum[i] = running_sum[i] * exp(running_max[i] - new_max) + terms.x + terms.y + terms.z + terms.w;
-            running_max[i] = new_max;
+    let saved = (group.x * 64u + thread) * BLOCK;
+    var anchor_labels: array<i32, 8>;
+    var stats: array<vec4<f32>, 8>;
+    for (var i = 0u; i < BLOCK; i++) {
+        anchor_labels[i] = labels[min(anchor_first + i, rows - 1u)];
+        if params.tile_begin == 0u {
+            stats[i] = vec4<f32>(NEG_LARGE, 0.0, 0.0, 0.0);
+        } else {
+            stats[i] = thread_stats[saved + i];
         }
     }
 
-    for (var i = 0u; i < 4u; i++) {
-        lane_stats[(4u * ty + i) * LANES + tx] = vec4<f32>(running_max[i], running_sum[i], positive_sum[i], positive_count[i]);
+    for (var tile = params.tile_begin; tile < params.tile_end; tile++) {
+        let contrast_first = tile * TILE_ROWS + contrast_block * BLOCK;
+        let dots = dot_block(anchor_first, contrast_first, contrast_block);
+        let contrast_labels = block_labels(contrast_first);
+        let contrast_low = vec4<u32>(contrast_first) + vec4<u32>(0u, 1u, 2u, 3u);
+        let contrast_high = contrast_low + vec4<u32>(4u);
+        let in_pool_low = contrast_low < vec4<u32>(rows);
+        let in_pool_high = contrast_high < vec4<u32>(rows);
+        for (var i = 0u; i < BLOCK; i++) {
+            let anchor = vec4<u32>(anchor_first + i);
+            stats[i] = fold_scores(
+                stats[i],
+                dots[2u * i] * params.inv_temperature,
+                dots[2u * i + 1u] * params.inv_temperature,
+                in_pool_low & (contrast_low != anchor),
+                in_pool_high & (contrast_high != anchor),
+                contrast_labels[0] == vec4<i32>(anchor_labels[i]),
+                contrast_labels[1] == vec4<i32>(anchor_labels[i]),
+            );
+        }
     }
-    // All lanes of a row must have written before one thread merges them.
+
+    let tiles = (rows + TILE_ROWS - 1u) / TILE_ROWS;
+    if params.tile_end < tiles {
+        for (var i = 0u; i < BLOCK; i++) {
+            thread_stats[saved + i] = stats[i];
+        }
+        return;
+    }
+
+    for (var i = 0u; i < BLOCK; i++) {
+        block_stats[(anchor_block * BLOCK + i) * BLOCK + contrast_block] = stats[i];
+    }
+    // Every thread's statistics must be written before one thread per anchor merges them.
     workgroupBarrier();
 
-    let anchor = anchor_first + thread;
-    if thread < TILE && anchor < rows {
+    let anchor = group.x * TILE_ROWS + thread;
+    if anchor < rows {
         var row_max = NEG_LARGE;
-        for (var lane = 0u; lane < LANES; lane++) {
-            row_max = max(row_max, lane_stats[thread * LANES + lane].x);
+        for (var block = 0u; block < BLOCK; block++) {
+            row_max = max(row_max, block_stats[thread * BLOCK + block].x);
         }
         var sum = 0.0;
         var positives = 0.0;
         var count = 0.0;
-        for (var lane = 0u; lane < LANES; lane++) {
-            let stats = lane_stats[thread * LANES + lane];
-            sum += stats.y * exp(stats.x - row_max);
-            positives += stats.z;
-            count += stats.w;
+        for (var block = 0u; block < BLOCK; block++) {
+            let partial = block_stats[thread * BLOCK + block];
+            sum += partial.y * exp(partial.x - row_max);
+            positives += partial.z;
+            count += partial.w;
         }
         // A pool of one row has no k != a; its log-sum-exp is left at 0 and it is no anchor.
         let log_sum_exp = select(0.0, row_max + log(sum), sum > 0.0);

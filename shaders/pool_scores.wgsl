@@ -1,72 +1,110 @@
-// Shared part of the contrastive kernels: the pool binding and one tile of scores.
+// Shared part of the contrastive kernels: bindings, sizes and the dot products of one
+// 8 x 8 block of anchor and contrast rows.
 //
-// The pool is M rows of d features, row-major, already L2-normalised. A workgroup owns
-// TILE anchor rows and walks over the pool in tiles of TILE contrast rows. For each pair
-// of tiles it computes the TILE x TILE dot products v_a . v_k in registers: 64 threads
-// in an 8 x 8 grid, each owning a 4 x 4 block of the tile. The feature axis is staged
-// through workgroup memory DEPTH columns at a time, stored reduction-major
-// (tile[column * TILE + row]) so each thread reads its 4 rows as consecutive floats.
-// Rows past M and columns past d are staged as zeros, so M and d need not be multiples
-// of the tile sizes.
-//
-// Workgroup memory here: 2 x 32 x 32 floats = 8 KiB of WebGPU's default 16 KiB.
+// The pool is M rows of d features, row-major, already L2-normalised. A workgroup of 64
+// threads owns 64 anchor rows and walks over the pool in tiles of 64 contrast rows, so it
+// only ever holds a 64 x 64 block of scores. The threads form an 8 x 8 grid: thread
+// (anchor_block, contrast_block) computes the dot products of 8 anchor rows with 8
+// contrast rows, in registers. Each step over the feature axis loads 16 values and does
+// 64 multiply-adds with them. That ratio matters most where every load costs one memory
+// access per thread, as on CPU Vulkan drivers such as lavapipe.
 
-const TILE: u32 = 32u;
-const DEPTH: u32 = 32u;
-const LANES: u32 = 8u;
-const THREADS: u32 = 64u;
+const BLOCK: u32 = 8u;
+const TILE_ROWS: u32 = 64u;
 // Stands in for -infinity, which WGSL has no literal for; exp(NEG_LARGE - x) is 0.
 const NEG_LARGE: f32 = -3.0e38;
 
+// One launch covers contrast tiles tile_begin..tile_end. The launcher splits the tiles
+// over several launches because lavapipe (Mesa 22) stops any loop once an invocation has
+// run 65535 loop iterations in total, and because long launches risk GPU watchdogs.
 struct PoolParams {
     rows: u32,
     width: u32,
     inv_temperature: f32,
-    pad: u32,
+    tile_begin: u32,
+    tile_end: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> pool: array<f32>;
 @group(0) @binding(1) var<storage, read_write> labels: array<i32>;
 
-var<workgroup> anchor_tile: array<f32, 1024>;   // [DEPTH][TILE]
-var<workgroup> contrast_tile: array<f32, 1024>; // [DEPTH][TILE]
-
-fn pool_value(row: u32, column: u32) -> f32 {
-    if row < params.rows && column < params.width {
-        return pool[row * params.width + column];
-    }
-    return 0.0;
+// Element offset of pool row `row`; rows past M are read as row M - 1 and their scores
+// discarded by the caller.
+fn row_offset(row: u32) -> u32 {
+    return min(row, params.rows - 1u) * params.width;
 }
 
-// Returns dots[i][j] = v_{anchor_first + 4 ty + i} . v_{contrast_first + 4 tx + j}.
-// Every thread of the workgroup must call it: it contains barriers.
-fn score_tile(anchor_first: u32, contrast_first: u32, thread: u32) -> array<vec4<f32>, 4> {
-    let tx = thread % LANES;
-    let ty = thread / LANES;
-    var dots: array<vec4<f32>, 4>;
-    for (var column_first = 0u; column_first < params.width; column_first += DEPTH) {
-        for (var step = 0u; step < TILE * DEPTH / THREADS; step++) {
-            let element = thread + step * THREADS;
-            let row = element / DEPTH;
-            let column = element % DEPTH;
-            anchor_tile[column * TILE + row] = pool_value(anchor_first + row, column_first + column);
-            contrast_tile[column * TILE + row] = pool_value(contrast_first + row, column_first + column);
-        }
-        // The tiles must be complete before any thread reads another thread's loads.
-        workgroupBarrier();
+// Returns dots[2 i] = (v_{a_i} . v_{c_0}, ..., v_{a_i} . v_{c_3}) and
+// dots[2 i + 1] = (v_{a_i} . v_{c_4}, ..., v_{a_i} . v_{c_7}) for the anchor rows
+// a_i = anchor_first + i and contrast rows c_j = contrast_first + j. Written out in full
+// so that no compiler has to unroll a loop to keep the 64 sums in registers. `lane` is
+// the thread's index among the 8 threads that share the anchor rows (see block_column).
+fn dot_block(anchor_first: u32, contrast_first: u32, lane: u32) -> array<vec4<f32>, 16> {
+    let a0 = row_offset(anchor_first);
+    let a1 = row_offset(anchor_first + 1u);
+    let a2 = row_offset(anchor_first + 2u);
+    let a3 = row_offset(anchor_first + 3u);
+    let a4 = row_offset(anchor_first + 4u);
+    let a5 = row_offset(anchor_first + 5u);
+    let a6 = row_offset(anchor_first + 6u);
+    let a7 = row_offset(anchor_first + 7u);
+    let own_offset = row_offset(anchor_first + lane);
+    let c0 = row_offset(contrast_first);
+    let c1 = row_offset(contrast_first + 1u);
+    let c2 = row_offset(contrast_first + 2u);
+    let c3 = row_offset(contrast_first + 3u);
+    let c4 = row_offset(contrast_first + 4u);
+    let c5 = row_offset(contrast_first + 5u);
+    let c6 = row_offset(contrast_first + 6u);
+    let c7 = row_offset(contrast_first + 7u);
 
-        for (var column = 0u; column < DEPTH; column++) {
-            let a = column * TILE + 4u * ty;
-            let b = column * TILE + 4u * tx;
-            let anchors = vec4<f32>(anchor_tile[a], anchor_tile[a + 1u], anchor_tile[a + 2u], anchor_tile[a + 3u]);
-            let contrasts = vec4<f32>(contrast_tile[b], contrast_tile[b + 1u], contrast_tile[b + 2u], contrast_tile[b + 3u]);
-            dots[0] += anchors.x * contrasts;
-            dots[1] += anchors.y * contrasts;
-            dots[2] += anchors.z * contrasts;
-            dots[3] += anchors.w * contrasts;
-        }
-        // Every thread must be done reading before the next step overwrites the tiles.
-        workgroupBarrier();
+    var s0l = vec4<f32>(0.0); var s0h = vec4<f32>(0.0);
+    var s1l = vec4<f32>(0.0); var s1h = vec4<f32>(0.0);
+    var s2l = vec4<f32>(0.0); var s2h = vec4<f32>(0.0);
+    var s3l = vec4<f32>(0.0); var s3h = vec4<f32>(0.0);
+    var s4l = vec4<f32>(0.0); var s4h = vec4<f32>(0.0);
+    var s5l = vec4<f32>(0.0); var s5h = vec4<f32>(0.0);
+    var s6l = vec4<f32>(0.0); var s6h = vec4<f32>(0.0);
+    var s7l = vec4<f32>(0.0); var s7h = vec4<f32>(0.0);
+    for (var k = 0u; k < params.width; k++) {
+        let low = vec4<f32>(pool[c0 + k], pool[c1 + k], pool[c2 + k], pool[c3 + k]);
+        let high = vec4<f32>(pool[c4 + k], pool[c5 + k], pool[c6 + k], pool[c7 + k]);
+        let x = block_column(
+            pool[own_offset + k],
+            array<f32, 8>(pool[a0 + k], pool[a1 + k], pool[a2 + k], pool[a3 + k], pool[a4 + k], pool[a5 + k], pool[a6 + k], pool[a7 + k]),
+        );
+        let x0 = x[0];
+        let x1 = x[1];
+        let x2 = x[2];
+        let x3 = x[3];
+        let x4 = x[4];
+        let x5 = x[5];
+        let x6 = x[6];
+        let x7 = x[7];
+        s0l += x0 * low; s0h += x0 * high;
+        s1l += x1 * low; s1h += x1 * high;
+        s2l += x2 * low; s2h += x2 * high;
+        s3l += x3 * low; s3h += x3 * high;
+        s4l += x4 * low; s4h += x4 * high;
+        s5l += x5 * low; s5h += x5 * high;
+        s6l += x6 * low; s6h += x6 * high;
+        s7l += x7 * low; s7h += x7 * high;
     }
-    return dots;
+    return array<vec4<f32>, 16>(s0l, s0h, s1l, s1h, s2l, s2h, s3l, s3h, s4l, s4h, s5l, s5h, s6l, s6h, s7l, s7h);
+}
+
+// Labels of contrast rows contrast_first + 0..3 and + 4..7, as two vectors.
+fn block_labels(contrast_first: u32) -> array<vec4<i32>, 2> {
+    let last = params.rows - 1u;
+    var values: array<i32, 8>;
+    for (var j = 0u; j < BLOCK; j++) {
+        values[j] = labels[min(contrast_first + j, last)];
+    }
+    return array<vec4<i32>, 2>(
+        vec4<i32>(values[0], values[1], values[2], values[3]),
+        vec4<i32>(values[4], values[5], values[6], values[7]),
+    );
 }

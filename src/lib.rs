@@ -3,6 +3,7 @@
 //! Data flows one way, a module per stage: [`data`] -> [`model`] -> [`loss`] -> [`train`],
 //! and the trainer emits events that the [`run`] directory and the terminal consume.
 
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod device;

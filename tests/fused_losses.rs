@@ -133,6 +133,8 @@ fn contrastive_cases() -> Vec<ContrastiveCase> {
         case("temperature 0.05", 61, 4, 71, 0.05, false),
         case("width 3", 23, 3, 3, 0.1, false),
         case("MiniLM width", 64, 2, 384, 0.1, false),
+        // 18 contrast tiles at d = 1100 take two launches (the per-launch loop budget).
+        case("several launches", 1090, 10, 1100, 0.1, false),
     ]
 }
 
@@ -220,8 +222,12 @@ fn fused_losses_match_reference_wgpu() {
         fused::kernels_available(&device),
         "the wgpu device must run the fused kernels"
     );
+    // The kernel variant the adapter gets (subgroup on lavapipe), then the portable one.
     check_contrastive_cases(&device);
     check_correlation_cases(&device);
+    fused::force_kernel_variant(Some(fused::KernelVariant::Portable));
+    check_contrastive_cases(&device);
+    fused::force_kernel_variant(None);
 }
 
 #[test]

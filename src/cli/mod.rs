@@ -1,5 +1,6 @@
-//! Subcommands: `train`, `eval`, `predict` and `embed`.
+//! Subcommands: `train`, `eval`, `predict`, `embed` and `bench`.
 
+mod bench;
 mod embed;
 mod evaluate;
 mod predict;
@@ -36,6 +37,9 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Write pooled, L2-normalised sentence embeddings of a pre-trained model as JSONL.
     Embed(embed::EmbedArgs),
+    /// Benchmarks on this machine's device.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Options shared by subcommands that run a model.
@@ -74,6 +78,7 @@ pub fn run() -> ExitCode {
         Command::Eval(args) => evaluate::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Embed(args) => embed::run(args),
+        Command::Bench(command) => bench::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

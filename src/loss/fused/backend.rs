@@ -13,7 +13,7 @@ use burn::backend::wgpu::{CubeBackend, CubeTensor, into_contiguous};
 use burn::backend::{Autodiff, Backend, backend_extension};
 use burn::tensor::{DType, FloatDType, IntDType, Scalar, Shape, Slice};
 
-use super::kernels::{Kernel, TILE, WORKGROUP_THREADS, empty_f32, groups, launch, params_buffer};
+use super::kernels::{ANCHORS_PER_GROUP, Kernel, TILE, WORKGROUP_THREADS, kernel_variant, pool_params, tile_launches, empty_f32, groups, launch, params_buffer};
 
 /// Fused forms of the two losses on pre-built inputs.
 #[backend_extension(Cube, Autodiff)]
@@ -170,19 +170,25 @@ impl ContrastiveForward {
         let (rows, width) = dims2(&pool);
 
         let row_stats = empty_f32(&pool, [rows, 4]);
-        let params = params_buffer(&pool, rows as u32, width as u32, 1.0 / temperature, 0);
-        launch(
-            &pool,
-            Kernel::ContrastiveForward,
-            (groups(rows, TILE), 1),
-            vec![
-                pool.handle.clone(),
-                pool_labels.handle.clone(),
-                anchor_kind.handle.clone(),
-                row_stats.handle.clone(),
-                params,
-            ],
-        );
+        let workgroups = groups(rows, ANCHORS_PER_GROUP);
+        // Running statistics of each thread's 8 anchors between launches: 8 vec4 per thread.
+        let thread_stats = empty_f32(&pool, [workgroups as usize * 64 * 8, 4]);
+        let variant = kernel_variant(&pool);
+        for tiles in tile_launches(rows, width) {
+            launch(
+                &pool,
+                Kernel::ContrastiveForward(variant),
+                (workgroups, 1),
+                vec![
+                    pool.handle.clone(),
+                    pool_labels.handle.clone(),
+                    anchor_kind.handle.clone(),
+                    row_stats.handle.clone(),
+                    thread_stats.handle.clone(),
+                    pool_params(&pool, rows, width, 1.0 / temperature, tiles),
+                ],
+            );
+        }
 
         // loss = sum_a weight_a loss_a / max(1, sum_a weight_a), in O(M) burn ops.
         let totals = CubeBackend::float_sum_dim(row_stats.clone(), 0); // [1, 4]
@@ -229,26 +235,23 @@ impl Backward<CubeBackend, 1> for ContrastiveBackward {
 
         let loss_scale = CubeBackend::float_mul(upstream, state.inverse_anchor_count);
         let gradient = empty_f32(&state.pool, [rows, width]);
-        let params = params_buffer(
-            &state.pool,
-            rows as u32,
-            width as u32,
-            1.0 / self.temperature,
-            0,
-        );
-        launch(
-            &state.pool,
-            Kernel::ContrastiveBackward,
-            (groups(rows, TILE), 1),
-            vec![
-                state.pool.handle.clone(),
-                state.pool_labels.handle.clone(),
-                state.row_stats.handle.clone(),
-                into_contiguous(loss_scale).handle,
-                gradient.handle.clone(),
-                params,
-            ],
-        );
+        let variant = kernel_variant(&state.pool);
+        let scale = into_contiguous(loss_scale);
+        for tiles in tile_launches(rows, width) {
+            launch(
+                &state.pool,
+                Kernel::ContrastiveBackward(variant),
+                (groups(rows, ANCHORS_PER_GROUP), 1),
+                vec![
+                    state.pool.handle.clone(),
+                    state.pool_labels.handle.clone(),
+                    state.row_stats.handle.clone(),
+                    scale.handle.clone(),
+                    gradient.handle.clone(),
+                    pool_params(&state.pool, rows, width, 1.0 / self.temperature, tiles),
+                ],
+            );
+        }
         grads.register::<CubeBackend>(pool_node.id, cast_back(gradient, self.dtype));
     }
 }

@@ -4,8 +4,10 @@
 //! writes, so one compiled pipeline serves all shapes. Bindings per kernel stay at or
 //! below WebGPU's default of 8 storage buffers per stage.
 
+use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
 
 use burn::backend::wgpu::{CubeTensor, KernelSource, SourceKernel, SourceTemplate};
 use burn::cubecl::prelude::KernelId;
@@ -13,12 +15,16 @@ use burn::cubecl::server::{Handle, KernelArguments};
 use burn::cubecl::{CubeCount, CubeDim};
 use burn::tensor::{DType, Shape};
 
-/// Rows (and columns) of the square tiles in every tiled kernel; fixed in the shaders.
+/// Rows (and columns) of the square tiles in the correlation kernels; fixed in the shaders.
 pub const TILE: u32 = 32;
+/// Anchor rows per workgroup in the contrastive kernels; fixed in the shaders.
+pub const ANCHORS_PER_GROUP: u32 = 64;
 /// Threads per workgroup in every kernel; fixed in the shaders.
 pub const WORKGROUP_THREADS: u32 = 64;
 
 const POOL_SCORES: &str = include_str!("../../../shaders/pool_scores.wgsl");
+const BLOCK_COLUMN_PORTABLE: &str = include_str!("../../../shaders/block_column_portable.wgsl");
+const BLOCK_COLUMN_SUBGROUP: &str = include_str!("../../../shaders/block_column_subgroup.wgsl");
 const CONTRASTIVE_FORWARD: &str = include_str!("../../../shaders/contrastive_forward.wgsl");
 const CONTRASTIVE_BACKWARD: &str = include_str!("../../../shaders/contrastive_backward.wgsl");
 const CORRELATION_STANDARDIZE: &str = include_str!("../../../shaders/correlation_standardize.wgsl");
@@ -26,11 +32,21 @@ const CORRELATION_GRAM: &str = include_str!("../../../shaders/correlation_gram.w
 const CORRELATION_BACKWARD: &str = include_str!("../../../shaders/correlation_backward.wgsl");
 const CORRELATION_INPUT_GRAD: &str = include_str!("../../../shaders/correlation_input_grad.wgsl");
 
+/// How the contrastive kernels share the rows of an 8-row block among threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KernelVariant {
+    /// Every thread loads every value it needs; runs on any WebGPU adapter.
+    Portable,
+    /// One load per thread and subgroup broadcasts, on adapters with 8-thread subgroups.
+    Subgroup,
+}
+
 /// One of the hand-written kernels.
 #[derive(Clone, Copy, Debug)]
 pub enum Kernel {
-    ContrastiveForward,
-    ContrastiveBackward,
+    ContrastiveForward(KernelVariant),
+    ContrastiveBackward(KernelVariant),
     CorrelationStandardize,
     CorrelationGram,
     CorrelationBackward,
@@ -40,13 +56,24 @@ pub enum Kernel {
 impl Kernel {
     fn source_text(self) -> String {
         match self {
-            Kernel::ContrastiveForward => format!("{POOL_SCORES}\n{CONTRASTIVE_FORWARD}"),
-            Kernel::ContrastiveBackward => format!("{POOL_SCORES}\n{CONTRASTIVE_BACKWARD}"),
+            Kernel::ContrastiveForward(variant) => {
+                format!("{POOL_SCORES}\n{}\n{CONTRASTIVE_FORWARD}", block_column(variant))
+            }
+            Kernel::ContrastiveBackward(variant) => {
+                format!("{POOL_SCORES}\n{}\n{CONTRASTIVE_BACKWARD}", block_column(variant))
+            }
             Kernel::CorrelationStandardize => CORRELATION_STANDARDIZE.to_string(),
             Kernel::CorrelationGram => CORRELATION_GRAM.to_string(),
             Kernel::CorrelationBackward => CORRELATION_BACKWARD.to_string(),
             Kernel::CorrelationInputGrad => CORRELATION_INPUT_GRAD.to_string(),
         }
+    }
+}
+
+fn block_column(variant: KernelVariant) -> &'static str {
+    match variant {
+        KernelVariant::Portable => BLOCK_COLUMN_PORTABLE,
+        KernelVariant::Subgroup => BLOCK_COLUMN_SUBGROUP,
     }
 }
 
@@ -100,6 +127,49 @@ pub fn params_buffer(
         .create_from_slice(bytemuck::cast_slice(&words))
 }
 
+/// Writes the contrastive kernels' `PoolParams` for one launch over contrast tiles
+/// `tiles.start..tiles.end`.
+pub fn pool_params(
+    tensor: &CubeTensor,
+    rows: usize,
+    width: usize,
+    inv_temperature: f32,
+    tiles: std::ops::Range<u32>,
+) -> Handle {
+    let words = [
+        rows as u32,
+        width as u32,
+        inv_temperature.to_bits(),
+        tiles.start,
+        tiles.end,
+        0,
+        0,
+        0,
+    ];
+    tensor.client.create_from_slice(bytemuck::cast_slice(&words))
+}
+
+/// Contrast rows per tile in the contrastive kernels; fixed in the shaders.
+pub const CONTRAST_TILE_ROWS: usize = 64;
+
+/// Loop iterations one invocation may run in a launch. lavapipe (Mesa 22) ends every loop
+/// of an invocation once it has run 65535 iterations in all, silently; this keeps a margin.
+const LOOP_ITERATION_BUDGET: usize = 40_000;
+
+/// Splits the contrast tiles of a pool into launches that each stay within the loop
+/// iteration budget. The backward kernel's tile costs about 2 d + d / 8 + 150 iterations.
+// NOTE: for d above about 20,000 one tile exceeds the budget, and lavapipe would cut it
+// short; hardware GPUs have no such limit.
+pub fn tile_launches(rows: usize, width: usize) -> Vec<std::ops::Range<u32>> {
+    let tiles = rows.div_ceil(CONTRAST_TILE_ROWS);
+    let per_tile = 2 * width + width / 8 + 150;
+    let per_launch = (LOOP_ITERATION_BUDGET / per_tile).max(1);
+    (0..tiles)
+        .step_by(per_launch)
+        .map(|begin| begin as u32..(begin + per_launch).min(tiles) as u32)
+        .collect()
+}
+
 /// An uninitialised f32 tensor on the same device as `like`.
 pub fn empty_f32(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
     let shape = shape.into();
@@ -129,4 +199,89 @@ pub fn launch(on: &CubeTensor, kernel: Kernel, workgroups: (u32, u32), buffers: 
 /// Workgroups needed to cover `count` items, `per_group` per workgroup.
 pub fn groups(count: usize, per_group: u32) -> u32 {
     count.div_ceil(per_group as usize) as u32
+}
+
+static FORCED_VARIANT: Mutex<Option<KernelVariant>> = Mutex::new(None);
+static PROBED_VARIANTS: Mutex<Option<HashMap<String, KernelVariant>>> = Mutex::new(None);
+
+/// Makes every later launch use `variant` (or, with `None`, the probed choice again).
+/// For comparing the variants in tests and benchmarks.
+pub fn force_kernel_variant(variant: Option<KernelVariant>) {
+    *FORCED_VARIANT.lock().expect("variant lock") = variant;
+}
+
+/// The contrastive kernel variant for the device of `like`: the subgroup form where the
+/// adapter has subgroups of exactly 8 threads and a probe run matches the portable form,
+/// else the portable form. The probe runs once per device.
+pub fn kernel_variant(like: &CubeTensor) -> KernelVariant {
+    if let Some(variant) = *FORCED_VARIANT.lock().expect("variant lock") {
+        return variant;
+    }
+    let key = format!("{:?}", like.device);
+    let mut probed = PROBED_VARIANTS.lock().expect("variant lock");
+    let probed = probed.get_or_insert_with(HashMap::new);
+    *probed.entry(key).or_insert_with(|| probe_subgroup_variant(like))
+}
+
+fn probe_subgroup_variant(like: &CubeTensor) -> KernelVariant {
+    let hardware = &like.client.properties().hardware;
+    if hardware.plane_size_min != 8 || hardware.plane_size_max != 8 {
+        return KernelVariant::Portable;
+    }
+    let portable = probe_forward(like, KernelVariant::Portable);
+    let subgroup = probe_forward(like, KernelVariant::Subgroup);
+    match (portable, subgroup) {
+        (Ok(portable), Ok(subgroup)) => {
+            let matches = portable
+                .iter()
+                .zip(&subgroup)
+                .all(|(a, b)| (a - b).abs() <= 1e-5 * a.abs().max(1.0));
+            if matches {
+                tracing::debug!("fused losses use the subgroup kernels");
+                KernelVariant::Subgroup
+            } else {
+                tracing::warn!(
+                    "subgroup loss kernels disagree with the portable ones on this adapter; using the portable kernels"
+                );
+                KernelVariant::Portable
+            }
+        }
+        (Ok(_), Err(err)) => {
+            tracing::debug!("subgroup loss kernels unavailable ({err}); using the portable kernels");
+            KernelVariant::Portable
+        }
+        (Err(err), _) => {
+            tracing::warn!("the portable loss kernel failed its probe run: {err}");
+            KernelVariant::Portable
+        }
+    }
+}
+
+/// Runs the forward kernel of `variant` on a fixed 75-row, 19-column pool (sizes off every
+/// block multiple) and returns its row statistics.
+fn probe_forward(like: &CubeTensor, variant: KernelVariant) -> Result<Vec<f32>, String> {
+    const ROWS: usize = 75;
+    const WIDTH: usize = 19;
+    let client = &like.client;
+    let pool: Vec<f32> = (0..ROWS * WIDTH)
+        .map(|i| ((i * 37 % 101) as f32 / 101.0 - 0.5) * 0.4)
+        .collect();
+    let labels: Vec<i32> = (0..ROWS as i32).map(|i| i % 5).collect();
+    let anchor_kind = vec![1.0f32; ROWS];
+    let row_stats = client.empty(ROWS * 4 * DType::F32.size());
+    launch(
+        like,
+        Kernel::ContrastiveForward(variant),
+        (groups(ROWS, ANCHORS_PER_GROUP), 1),
+        vec![
+            client.create_from_slice(bytemuck::cast_slice(&pool)),
+            client.create_from_slice(bytemuck::cast_slice(&labels)),
+            client.create_from_slice(bytemuck::cast_slice(&anchor_kind)),
+            row_stats.clone(),
+            client.empty(groups(ROWS, ANCHORS_PER_GROUP) as usize * 512 * 16),
+            pool_params(like, ROWS, WIDTH, 10.0, 0..groups(ROWS, 64)),
+        ],
+    );
+    let bytes = client.read_one(row_stats).map_err(|err| format!("{err}"))?;
+    Ok(bytemuck::cast_slice::<u8, f32>(&bytes).to_vec())
 }

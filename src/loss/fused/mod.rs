@@ -17,6 +17,7 @@ use burn::backend::{Dispatch, DispatchDevice};
 use burn::prelude::*;
 
 pub use backend::FusedLossBackend;
+pub use kernels::{KernelVariant, force_kernel_variant};
 
 use super::contrastive::aligned_pool;
 use super::{l2_normalize, reference};
@@ -93,4 +94,13 @@ fn pool_contrastive_loss(
         anchor_kind.into_dispatch(),
         temperature,
     ))
+}
+
+/// The largest buffer `device` binds to a kernel, in bytes; `None` for devices that do
+/// not report one (the CPU backend).
+pub fn max_buffer_bytes(device: &Device) -> Option<u64> {
+    match device.clone().inner().as_dispatch() {
+        DispatchDevice::Cube(cube) => Some(cube.client().properties().memory.max_page_size),
+        _ => None,
+    }
 }
