@@ -1,7 +1,7 @@
 //! The fused WGSL losses against the reference losses on the same wgpu device (lavapipe in
 //! CI): loss values to relative error 1e-5, gradients to 1e-4 (max absolute difference over
-//! the largest reference entry). Sizes are chosen off the 32-row tiles and off multiples
-//! of 4, with duplicated rows, one class, 1000 classes and temperature 0.05.
+//! the largest reference entry). Sizes are chosen off the 8- and 64-row blocks and off
+//! multiples of 4, with duplicated rows, one class, 1000 classes and temperature 0.05.
 
 mod common;
 

@@ -3,9 +3,9 @@
 //!
 //! Per row: the median wall time of runs after a warm-up that compiles every kernel (each
 //! run ends with a device sync), the device memory the run holds, and the fused result's
-//! error against the reference. The floor is the work, about 6 M^2 d FLOPs (2 M^2 d for
-//! the scores forward, 4 M^2 d to recompute them and form the gradient), over the rate of
-//! burn's matmul measured on the same device in the same process.
+//! error against the reference. The floor is the work over the rate of burn's matmul,
+//! measured on the same device in the same process. The work is about 6 M^2 d FLOPs:
+//! 2 M^2 d for the scores forward, 4 M^2 d to recompute them and form the gradient.
 
 use std::time::Instant;
 
@@ -14,9 +14,10 @@ use burn::prelude::*;
 use burn::tensor::{Distribution, TensorData};
 use serde::Serialize;
 
+use crate::loss::fused::KernelVariant;
 use crate::loss::{fused, reference};
 
-/// What to measure.
+/// Benchmark settings.
 #[derive(Clone, Debug)]
 pub struct LossBenchOptions {
     /// Pool sizes M = N + C.
@@ -77,6 +78,8 @@ pub struct LossBenchReport {
     pub adapter: String,
     /// The largest buffer the device binds, in bytes, when it reports one.
     pub max_buffer_bytes: Option<u64>,
+    /// The contrastive kernel variant that ran; `None` on devices without the kernels.
+    pub kernel_variant: Option<KernelVariant>,
     pub classes: usize,
     pub temperature: f32,
     pub matmul: Vec<MatmulRate>,
@@ -124,11 +127,6 @@ pub fn run_loss_bench(
     let device = device.clone().autodiff();
     let max_buffer_bytes = fused::max_buffer_bytes(&device);
 
-    // Compiles every kernel of both variants before anything is timed.
-    let warmup = make_inputs(&device, 80, 40, options.classes.min(8), 0);
-    run_once(Variant::Fused, &warmup, options.temperature, &device, true)?;
-    run_once(Variant::Reference, &warmup, options.temperature, &device, true)?;
-
     let mut matmul = Vec::new();
     for &width in &options.widths {
         matmul.push(MatmulRate {
@@ -144,9 +142,29 @@ pub fn run_loss_bench(
             .find(|rate| rate.width == width)
             .map(|rate| rate.gflops)
             .unwrap_or(f64::NAN);
+        // burn compiles its kernels per vector width, which depends on d, so both variants
+        // run once untimed on a small pool of this width before any row is timed.
+        let warmup = make_inputs(&device, options.classes + 64, width, options.classes, 0);
+        run_once(Variant::Fused, &warmup, options.temperature, &device, false)?;
+        run_once(
+            Variant::Reference,
+            &warmup,
+            options.temperature,
+            &device,
+            false,
+        )?;
+
         for (index, &pool_size) in options.pool_sizes.iter().enumerate() {
             let inputs = make_inputs(&device, pool_size, width, options.classes, index as u64);
-            let row = measure_row(&inputs, pool_size, width, gflops, max_buffer_bytes, options, &device)?;
+            let row = measure_row(
+                &inputs,
+                pool_size,
+                width,
+                gflops,
+                max_buffer_bytes,
+                options,
+                &device,
+            )?;
             on_row(&row);
             rows.push(row);
         }
@@ -156,6 +174,7 @@ pub fn run_loss_bench(
         backend: backend.to_string(),
         adapter: adapter.to_string(),
         max_buffer_bytes,
+        kernel_variant: fused::kernel_variant(&device),
         classes: options.classes,
         temperature: options.temperature,
         matmul,
@@ -203,7 +222,10 @@ fn measure_row(
     let (loss_relative_error, gradient_relative_error) = match &reference_output {
         Some(reference) => (
             Some((fused_output.loss - reference.loss).abs() / reference.loss.abs().max(1e-12)),
-            Some(gradient_error(&fused_output.gradients, &reference.gradients)),
+            Some(gradient_error(
+                &fused_output.gradients,
+                &reference.gradients,
+            )),
         ),
         None => (None, None),
     };
@@ -220,9 +242,9 @@ fn measure_row(
     })
 }
 
-/// Timed runs until `repeats` or the row's time budget; the first also reads back the
-/// loss and gradients (after its timer stops) for the error columns. Every kernel was
-/// compiled by the warm-up before, so no run pays for compilation.
+/// Times runs until `repeats` or the row's time budget. The first run also reads back the
+/// loss and gradients, after its timer stops, for the error columns. The warm-up has
+/// compiled the kernels for this width, so no run pays for compilation.
 fn measure(
     variant: Variant,
     inputs: &Inputs,
@@ -240,8 +262,14 @@ fn measure(
         seconds.push(run.seconds);
     }
     seconds.sort_by(f64::total_cmp);
+    let middle = seconds.len() / 2;
+    let median_seconds = if seconds.len() % 2 == 0 {
+        (seconds[middle - 1] + seconds[middle]) / 2.0
+    } else {
+        seconds[middle]
+    };
     let measurement = Measurement {
-        median_seconds: seconds[seconds.len() / 2],
+        median_seconds,
         timed_runs: seconds.len(),
         peak_bytes,
     };
@@ -311,12 +339,24 @@ fn bytes_in_use(device: &Device) -> u64 {
         .unwrap_or(0)
 }
 
-fn make_inputs(device: &Device, pool_size: usize, width: usize, classes: usize, seed: u64) -> Inputs {
+fn make_inputs(
+    device: &Device,
+    pool_size: usize,
+    width: usize,
+    classes: usize,
+    seed: u64,
+) -> Inputs {
     device.seed(1000 + seed);
     let instance_count = pool_size - classes;
-    let labels: Vec<i64> = (0..instance_count).map(|i| ((i * 7 + seed as usize) % classes) as i64).collect();
+    let labels: Vec<i64> = (0..instance_count)
+        .map(|i| ((i * 7 + seed as usize) % classes) as i64)
+        .collect();
     Inputs {
-        instances: Tensor::random([instance_count, width], Distribution::Normal(0.0, 1.0), device),
+        instances: Tensor::random(
+            [instance_count, width],
+            Distribution::Normal(0.0, 1.0),
+            device,
+        ),
         labels: Tensor::from_data(TensorData::new(labels, [instance_count]), device),
         label_embeddings: Tensor::random([classes, width], Distribution::Normal(0.0, 1.0), device),
     }
@@ -342,11 +382,19 @@ fn matmul_gflops(device: &Device, width: usize) -> f64 {
     let size = 1024;
     let left = Tensor::<2>::random([size, width], Distribution::Default, &device);
     let right = Tensor::<2>::random([width, size], Distribution::Default, &device);
-    let _ = left.clone().matmul(right.clone()).sum().into_scalar::<f32>();
+    let _ = left
+        .clone()
+        .matmul(right.clone())
+        .sum()
+        .into_scalar::<f32>();
     let mut seconds = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        let _ = left.clone().matmul(right.clone()).sum().into_scalar::<f32>();
+        let _ = left
+            .clone()
+            .matmul(right.clone())
+            .sum()
+            .into_scalar::<f32>();
         seconds.push(start.elapsed().as_secs_f64());
     }
     seconds.sort_by(f64::total_cmp);

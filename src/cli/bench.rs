@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use acf::bench::losses::{LossBenchOptions, LossBenchRow, Outcome, run_loss_bench};
 use acf::config::BackendChoice;
 use acf::device::select_device;
+use acf::loss::fused::{self, KernelVariant};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -39,6 +40,16 @@ pub struct LossesArgs {
     /// Backend; the fused kernels need wgpu, so that is the default.
     #[arg(long, value_enum, default_value = "wgpu")]
     backend: BackendChoice,
+    /// Fused kernel variant: `auto` probes the adapter, `portable` and `subgroup` pin one.
+    #[arg(long, value_enum, default_value = "auto")]
+    kernel_variant: VariantChoice,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum VariantChoice {
+    Auto,
+    Portable,
+    Subgroup,
 }
 
 pub fn run(command: BenchCommand) -> Result<()> {
@@ -49,6 +60,11 @@ pub fn run(command: BenchCommand) -> Result<()> {
 
 fn losses(args: LossesArgs) -> Result<()> {
     let selected = select_device(args.backend)?;
+    fused::force_kernel_variant(match args.kernel_variant {
+        VariantChoice::Auto => None,
+        VariantChoice::Portable => Some(KernelVariant::Portable),
+        VariantChoice::Subgroup => Some(KernelVariant::Subgroup),
+    });
     let options = LossBenchOptions {
         pool_sizes: args.sizes,
         widths: args.widths,
@@ -70,6 +86,9 @@ fn losses(args: LossesArgs) -> Result<()> {
         return Ok(());
     }
     println!("device: {} ({})", report.adapter, report.backend);
+    if let Some(variant) = report.kernel_variant {
+        println!("fused kernel variant: {variant:?}");
+    }
     if let Some(limit) = report.max_buffer_bytes {
         println!("max buffer: {} MiB", limit >> 20);
     }
@@ -81,7 +100,16 @@ fn losses(args: LossesArgs) -> Result<()> {
     }
     println!(
         "{:>6} {:>4} {:>11} {:>11} {:>7} {:>9} {:>10} {:>10} {:>9} {:>9}",
-        "M", "d", "fused s", "ref s", "speedup", "floor s", "fused MiB", "ref MiB", "loss err", "grad err"
+        "M",
+        "d",
+        "fused s",
+        "ref s",
+        "speedup",
+        "floor s",
+        "fused MiB",
+        "ref MiB",
+        "loss err",
+        "grad err"
     );
     for row in &report.rows {
         println!("{}", format_row(row));
@@ -106,7 +134,9 @@ fn format_row(row: &LossBenchRow) -> String {
         Outcome::Measured(m) => format!("{:.1}", m.peak_bytes as f64 / (1u64 << 20) as f64),
         Outcome::Skipped { .. } => "-".to_string(),
     };
-    let optional = |value: Option<f64>, format: fn(f64) -> String| value.map(format).unwrap_or_else(|| "-".into());
+    let optional = |value: Option<f64>, format: fn(f64) -> String| {
+        value.map(format).unwrap_or_else(|| "-".into())
+    };
     format!(
         "{:>6} {:>4} {:>11} {:>11} {:>7} {:>9.4} {:>10} {:>10} {:>9} {:>9}",
         row.pool_size,

@@ -13,7 +13,10 @@ use burn::backend::wgpu::{CubeBackend, CubeTensor, into_contiguous};
 use burn::backend::{Autodiff, Backend, backend_extension};
 use burn::tensor::{DType, FloatDType, IntDType, Scalar, Shape, Slice};
 
-use super::kernels::{ANCHORS_PER_GROUP, Kernel, TILE, WORKGROUP_THREADS, kernel_variant, pool_params, tile_launches, empty_f32, groups, launch, params_buffer};
+use super::kernels::{
+    ANCHORS_PER_GROUP, CORRELATION_TILE, Kernel, WORKGROUP_THREADS, empty_f32, groups,
+    kernel_variant, launch, params_buffer, pool_params, tile_launches,
+};
 
 /// Fused forms of the two losses on pre-built inputs.
 #[backend_extension(Cube, Autodiff)]
@@ -173,10 +176,10 @@ impl ContrastiveForward {
         let workgroups = groups(rows, ANCHORS_PER_GROUP);
         // Running statistics of each thread's 8 anchors between launches: 8 vec4 per thread.
         let thread_stats = empty_f32(&pool, [workgroups as usize * 64 * 8, 4]);
-        let variant = kernel_variant(&pool);
+        let variant = kernel_variant(&pool.client, &pool.device);
         for tiles in tile_launches(rows, width) {
             launch(
-                &pool,
+                &pool.client,
                 Kernel::ContrastiveForward(variant),
                 (workgroups, 1),
                 vec![
@@ -185,7 +188,7 @@ impl ContrastiveForward {
                     anchor_kind.handle.clone(),
                     row_stats.handle.clone(),
                     thread_stats.handle.clone(),
-                    pool_params(&pool, rows, width, 1.0 / temperature, tiles),
+                    pool_params(&pool.client, rows, width, 1.0 / temperature, tiles),
                 ],
             );
         }
@@ -235,11 +238,11 @@ impl Backward<CubeBackend, 1> for ContrastiveBackward {
 
         let loss_scale = CubeBackend::float_mul(upstream, state.inverse_anchor_count);
         let gradient = empty_f32(&state.pool, [rows, width]);
-        let variant = kernel_variant(&state.pool);
+        let variant = kernel_variant(&state.pool.client, &state.pool.device);
         let scale = into_contiguous(loss_scale);
         for tiles in tile_launches(rows, width) {
             launch(
-                &state.pool,
+                &state.pool.client,
                 Kernel::ContrastiveBackward(variant),
                 (groups(rows, ANCHORS_PER_GROUP), 1),
                 vec![
@@ -248,7 +251,13 @@ impl Backward<CubeBackend, 1> for ContrastiveBackward {
                     state.row_stats.handle.clone(),
                     scale.handle.clone(),
                     gradient.handle.clone(),
-                    pool_params(&state.pool, rows, width, 1.0 / self.temperature, tiles),
+                    pool_params(
+                        &state.pool.client,
+                        rows,
+                        width,
+                        1.0 / self.temperature,
+                        tiles,
+                    ),
                 ],
             );
         }
@@ -279,9 +288,9 @@ impl CorrelationForward {
 
         let standardized = empty_f32(&instances, [rows, width]);
         let inverse_std = empty_f32(&instances, [width]);
-        let column_params = params_buffer(&instances, rows as u32, width as u32, 0.0, 0);
+        let column_params = params_buffer(&instances.client, rows as u32, width as u32, 0.0, 0);
         launch(
-            &instances,
+            &instances.client,
             Kernel::CorrelationStandardize,
             (groups(width, WORKGROUP_THREADS), 1),
             vec![
@@ -292,18 +301,18 @@ impl CorrelationForward {
             ],
         );
 
-        let tiles = groups(width, TILE);
+        let tiles = groups(width, CORRELATION_TILE);
         let correlation = empty_f32(&instances, [width, width]);
         let tile_squares = empty_f32(&instances, [(tiles * tiles) as usize]);
         let gram_params = params_buffer(
-            &instances,
+            &instances.client,
             rows as u32,
             width as u32,
             1.0 / (rows - 1) as f32,
             tiles,
         );
         launch(
-            &instances,
+            &instances.client,
             Kernel::CorrelationGram,
             (tiles, tiles),
             vec![
@@ -368,12 +377,16 @@ impl Backward<CubeBackend, 1> for CorrelationBackward {
             CubeBackend::float_div(scaled, state.loss)
         };
 
-        let params = |tensor: &CubeTensor| params_buffer(tensor, rows as u32, width as u32, 0.0, 0);
+        let params =
+            |tensor: &CubeTensor| params_buffer(&tensor.client, rows as u32, width as u32, 0.0, 0);
         let standardized_grad = empty_f32(&state.standardized, [rows, width]);
         launch(
-            &state.standardized,
+            &state.standardized.client,
             Kernel::CorrelationBackward,
-            (groups(width, TILE), groups(rows, TILE)),
+            (
+                groups(width, CORRELATION_TILE),
+                groups(rows, CORRELATION_TILE),
+            ),
             vec![
                 state.standardized.handle.clone(),
                 state.correlation.handle.clone(),
@@ -385,7 +398,7 @@ impl Backward<CubeBackend, 1> for CorrelationBackward {
 
         let instances_grad = empty_f32(&state.standardized, [rows, width]);
         launch(
-            &state.standardized,
+            &state.standardized.client,
             Kernel::CorrelationInputGrad,
             (groups(width, WORKGROUP_THREADS), 1),
             vec![

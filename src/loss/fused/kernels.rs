@@ -1,6 +1,6 @@
 //! The WGSL kernels in `shaders/` and how they are launched on a cubecl wgpu client.
 //!
-//! Every kernel reads its sizes from a 16-byte `params` storage buffer that the launcher
+//! Every kernel reads its sizes from a small `params` storage buffer that the launcher
 //! writes, so one compiled pipeline serves all shapes. Bindings per kernel stay at or
 //! below WebGPU's default of 8 storage buffers per stage.
 
@@ -10,13 +10,15 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 use burn::backend::wgpu::{CubeTensor, KernelSource, SourceKernel, SourceTemplate};
+use burn::cubecl::Device as CubeDevice;
+use burn::cubecl::client::Client;
 use burn::cubecl::prelude::KernelId;
 use burn::cubecl::server::{Handle, KernelArguments};
 use burn::cubecl::{CubeCount, CubeDim};
 use burn::tensor::{DType, Shape};
 
 /// Rows (and columns) of the square tiles in the correlation kernels; fixed in the shaders.
-pub const TILE: u32 = 32;
+pub const CORRELATION_TILE: u32 = 32;
 /// Anchor rows per workgroup in the contrastive kernels; fixed in the shaders.
 pub const ANCHORS_PER_GROUP: u32 = 64;
 /// Threads per workgroup in every kernel; fixed in the shaders.
@@ -57,10 +59,16 @@ impl Kernel {
     fn source_text(self) -> String {
         match self {
             Kernel::ContrastiveForward(variant) => {
-                format!("{POOL_SCORES}\n{}\n{CONTRASTIVE_FORWARD}", block_column(variant))
+                format!(
+                    "{POOL_SCORES}\n{}\n{CONTRASTIVE_FORWARD}",
+                    block_column(variant)
+                )
             }
             Kernel::ContrastiveBackward(variant) => {
-                format!("{POOL_SCORES}\n{}\n{CONTRASTIVE_BACKWARD}", block_column(variant))
+                format!(
+                    "{POOL_SCORES}\n{}\n{CONTRASTIVE_BACKWARD}",
+                    block_column(variant)
+                )
             }
             Kernel::CorrelationStandardize => CORRELATION_STANDARDIZE.to_string(),
             Kernel::CorrelationGram => CORRELATION_GRAM.to_string(),
@@ -114,23 +122,15 @@ impl KernelSource for WgslSource {
 
 /// Writes four 32-bit words as a `params` buffer: two counts, an f32 and a u32, in the
 /// field order of the shader's params struct.
-pub fn params_buffer(
-    tensor: &CubeTensor,
-    rows: u32,
-    width: u32,
-    scalar: f32,
-    extra: u32,
-) -> Handle {
+pub fn params_buffer(client: &Client, rows: u32, width: u32, scalar: f32, extra: u32) -> Handle {
     let words = [rows, width, scalar.to_bits(), extra];
-    tensor
-        .client
-        .create_from_slice(bytemuck::cast_slice(&words))
+    client.create_from_slice(bytemuck::cast_slice(&words))
 }
 
 /// Writes the contrastive kernels' `PoolParams` for one launch over contrast tiles
 /// `tiles.start..tiles.end`.
 pub fn pool_params(
-    tensor: &CubeTensor,
+    client: &Client,
     rows: usize,
     width: usize,
     inv_temperature: f32,
@@ -146,7 +146,7 @@ pub fn pool_params(
         0,
         0,
     ];
-    tensor.client.create_from_slice(bytemuck::cast_slice(&words))
+    client.create_from_slice(bytemuck::cast_slice(&words))
 }
 
 /// Contrast rows per tile in the contrastive kernels; fixed in the shaders.
@@ -183,10 +183,10 @@ pub fn empty_f32(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
     )
 }
 
-/// Queues `kernel` on the client of `on` with the buffers in binding order.
-pub fn launch(on: &CubeTensor, kernel: Kernel, workgroups: (u32, u32), buffers: Vec<Handle>) {
+/// Queues `kernel` on `client` with the buffers in binding order.
+pub fn launch(client: &Client, kernel: Kernel, workgroups: (u32, u32), buffers: Vec<Handle>) {
     let bindings = buffers.into_iter().map(|handle| handle.binding()).collect();
-    on.client.launch(
+    client.launch(
         Box::new(SourceKernel::new(
             WgslSource::new(kernel),
             CubeDim::new_1d(WORKGROUP_THREADS),
@@ -210,26 +210,28 @@ pub fn force_kernel_variant(variant: Option<KernelVariant>) {
     *FORCED_VARIANT.lock().expect("variant lock") = variant;
 }
 
-/// The contrastive kernel variant for the device of `like`: the subgroup form where the
-/// adapter has subgroups of exactly 8 threads and a probe run matches the portable form,
-/// else the portable form. The probe runs once per device.
-pub fn kernel_variant(like: &CubeTensor) -> KernelVariant {
+/// The contrastive kernel variant for `device`: the subgroup form where the adapter has
+/// subgroups of exactly 8 threads and a probe run matches the portable form, else the
+/// portable form. The probe runs once per device.
+pub fn kernel_variant(client: &Client, device: &CubeDevice) -> KernelVariant {
     if let Some(variant) = *FORCED_VARIANT.lock().expect("variant lock") {
         return variant;
     }
-    let key = format!("{:?}", like.device);
+    let key = format!("{device:?}");
     let mut probed = PROBED_VARIANTS.lock().expect("variant lock");
     let probed = probed.get_or_insert_with(HashMap::new);
-    *probed.entry(key).or_insert_with(|| probe_subgroup_variant(like))
+    *probed
+        .entry(key)
+        .or_insert_with(|| probe_subgroup_variant(client))
 }
 
-fn probe_subgroup_variant(like: &CubeTensor) -> KernelVariant {
-    let hardware = &like.client.properties().hardware;
+fn probe_subgroup_variant(client: &Client) -> KernelVariant {
+    let hardware = &client.properties().hardware;
     if hardware.plane_size_min != 8 || hardware.plane_size_max != 8 {
         return KernelVariant::Portable;
     }
-    let portable = probe_forward(like, KernelVariant::Portable);
-    let subgroup = probe_forward(like, KernelVariant::Subgroup);
+    let portable = probe_forward(client, KernelVariant::Portable);
+    let subgroup = probe_forward(client, KernelVariant::Subgroup);
     match (portable, subgroup) {
         (Ok(portable), Ok(subgroup)) => {
             let matches = portable
@@ -247,7 +249,9 @@ fn probe_subgroup_variant(like: &CubeTensor) -> KernelVariant {
             }
         }
         (Ok(_), Err(err)) => {
-            tracing::debug!("subgroup loss kernels unavailable ({err}); using the portable kernels");
+            tracing::debug!(
+                "subgroup loss kernels unavailable ({err}); using the portable kernels"
+            );
             KernelVariant::Portable
         }
         (Err(err), _) => {
@@ -259,10 +263,9 @@ fn probe_subgroup_variant(like: &CubeTensor) -> KernelVariant {
 
 /// Runs the forward kernel of `variant` on a fixed 75-row, 19-column pool (sizes off every
 /// block multiple) and returns its row statistics.
-fn probe_forward(like: &CubeTensor, variant: KernelVariant) -> Result<Vec<f32>, String> {
+fn probe_forward(client: &Client, variant: KernelVariant) -> Result<Vec<f32>, String> {
     const ROWS: usize = 75;
     const WIDTH: usize = 19;
-    let client = &like.client;
     let pool: Vec<f32> = (0..ROWS * WIDTH)
         .map(|i| ((i * 37 % 101) as f32 / 101.0 - 0.5) * 0.4)
         .collect();
@@ -270,7 +273,7 @@ fn probe_forward(like: &CubeTensor, variant: KernelVariant) -> Result<Vec<f32>, 
     let anchor_kind = vec![1.0f32; ROWS];
     let row_stats = client.empty(ROWS * 4 * DType::F32.size());
     launch(
-        like,
+        client,
         Kernel::ContrastiveForward(variant),
         (groups(ROWS, ANCHORS_PER_GROUP), 1),
         vec![
@@ -279,7 +282,7 @@ fn probe_forward(like: &CubeTensor, variant: KernelVariant) -> Result<Vec<f32>, 
             client.create_from_slice(bytemuck::cast_slice(&anchor_kind)),
             row_stats.clone(),
             client.empty(groups(ROWS, ANCHORS_PER_GROUP) as usize * 512 * 16),
-            pool_params(like, ROWS, WIDTH, 10.0, 0..groups(ROWS, 64)),
+            pool_params(client, ROWS, WIDTH, 10.0, 0..groups(ROWS, 64)),
         ],
     );
     let bytes = client.read_one(row_stats).map_err(|err| format!("{err}"))?;

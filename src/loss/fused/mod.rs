@@ -96,6 +96,15 @@ fn pool_contrastive_loss(
     ))
 }
 
+/// The contrastive kernel variant that runs on `device` (probing it on first use), or
+/// `None` where the fused kernels do not run.
+pub fn kernel_variant(device: &Device) -> Option<KernelVariant> {
+    match device.clone().inner().as_dispatch() {
+        DispatchDevice::Cube(cube) => Some(kernels::kernel_variant(&cube.client(), cube)),
+        _ => None,
+    }
+}
+
 /// The largest buffer `device` binds to a kernel, in bytes; `None` for devices that do
 /// not report one (the CPU backend).
 pub fn max_buffer_bytes(device: &Device) -> Option<u64> {
