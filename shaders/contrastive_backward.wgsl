@@ -142,14 +142,7 @@ fn main(
         let contrast_count = min(TILE_ROWS, rows - tile_first);
         for (var slice_first = 0u; slice_first < width; slice_first += TILE_ROWS) {
             let column_first = slice_first + column_block * BLOCK;
-            var s0l = vec4<f32>(0.0); var s0h = vec4<f32>(0.0);
-            var s1l = vec4<f32>(0.0); var s1h = vec4<f32>(0.0);
-            var s2l = vec4<f32>(0.0); var s2h = vec4<f32>(0.0);
-            var s3l = vec4<f32>(0.0); var s3h = vec4<f32>(0.0);
-            var s4l = vec4<f32>(0.0); var s4h = vec4<f32>(0.0);
-            var s5l = vec4<f32>(0.0); var s5h = vec4<f32>(0.0);
-            var s6l = vec4<f32>(0.0); var s6h = vec4<f32>(0.0);
-            var s7l = vec4<f32>(0.0); var s7h = vec4<f32>(0.0);
+            var sums: array<vec4<f32>, 16>;
             // Columns past d are clamped to d - 1 for reading and never written.
             let last_column = width - 1u;
             let k0 = min(column_first, last_column);
@@ -174,32 +167,17 @@ fn main(
                         coefficients[g + 6u * TILE_ROWS + k], coefficients[g + 7u * TILE_ROWS + k],
                     ),
                 );
-                let x0 = x[0];
-                let x1 = x[1];
-                let x2 = x[2];
-                let x3 = x[3];
-                let x4 = x[4];
-                let x5 = x[5];
-                let x6 = x[6];
-                let x7 = x[7];
-                s0l += x0 * low; s0h += x0 * high;
-                s1l += x1 * low; s1h += x1 * high;
-                s2l += x2 * low; s2h += x2 * high;
-                s3l += x3 * low; s3h += x3 * high;
-                s4l += x4 * low; s4h += x4 * high;
-                s5l += x5 * low; s5h += x5 * high;
-                s6l += x6 * low; s6h += x6 * high;
-                s7l += x7 * low; s7h += x7 * high;
+                sums = accumulate_block(sums, x, low, high);
             }
             let first_tile = tile == 0u;
-            add_gradient_row(anchor_first, column_first, s0l, s0h, first_tile);
-            add_gradient_row(anchor_first + 1u, column_first, s1l, s1h, first_tile);
-            add_gradient_row(anchor_first + 2u, column_first, s2l, s2h, first_tile);
-            add_gradient_row(anchor_first + 3u, column_first, s3l, s3h, first_tile);
-            add_gradient_row(anchor_first + 4u, column_first, s4l, s4h, first_tile);
-            add_gradient_row(anchor_first + 5u, column_first, s5l, s5h, first_tile);
-            add_gradient_row(anchor_first + 6u, column_first, s6l, s6h, first_tile);
-            add_gradient_row(anchor_first + 7u, column_first, s7l, s7h, first_tile);
+            add_gradient_row(anchor_first, column_first, sums[0], sums[1], first_tile);
+            add_gradient_row(anchor_first + 1u, column_first, sums[2], sums[3], first_tile);
+            add_gradient_row(anchor_first + 2u, column_first, sums[4], sums[5], first_tile);
+            add_gradient_row(anchor_first + 3u, column_first, sums[6], sums[7], first_tile);
+            add_gradient_row(anchor_first + 4u, column_first, sums[8], sums[9], first_tile);
+            add_gradient_row(anchor_first + 5u, column_first, sums[10], sums[11], first_tile);
+            add_gradient_row(anchor_first + 6u, column_first, sums[12], sums[13], first_tile);
+            add_gradient_row(anchor_first + 7u, column_first, sums[14], sums[15], first_tile);
         }
         // Every thread must be done reading the coefficients before the next tile's writes.
         workgroupBarrier();

@@ -7,18 +7,6 @@
 // A workgroup owns a TILE x TILE block of dZ (batch rows i, features j) and reduces over
 // the d features k, DEPTH at a time. Workgroup memory: 8 KiB.
 
-const TILE: u32 = 32u;
-const DEPTH: u32 = 32u;
-const LANES: u32 = 8u;
-const THREADS: u32 = 64u;
-
-struct ColumnParams {
-    rows: u32,
-    width: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
 @group(0) @binding(0) var<storage, read_write> standardized: array<f32>;
 @group(0) @binding(1) var<storage, read_write> correlation: array<f32>;
 // One element: the coefficient.

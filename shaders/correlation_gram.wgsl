@@ -6,11 +6,6 @@
 // reduction-major: tile[batch_row * TILE + feature]. 64 threads in an 8 x 8 grid each
 // own a 4 x 4 block. Workgroup memory: 8 KiB of tiles plus 256 bytes for the reduction.
 
-const TILE: u32 = 32u;
-const DEPTH: u32 = 32u;
-const LANES: u32 = 8u;
-const THREADS: u32 = 64u;
-
 struct GramParams {
     rows: u32,
     width: u32,

@@ -3,13 +3,6 @@
 //   dH[i, j] = (1 / sigma_j) (dZ[i, j] - mean_i dZ[., j] - Z[i, j] sum_i (dZ[i, j] Z[i, j]) / (N - 1)).
 // A dropped (constant) column has inverse_std = 0 and so gets a zero gradient.
 
-struct ColumnParams {
-    rows: u32,
-    width: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
 @group(0) @binding(0) var<storage, read_write> standardized: array<f32>;
 @group(0) @binding(1) var<storage, read_write> standardized_grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> inverse_std: array<f32>;

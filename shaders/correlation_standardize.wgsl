@@ -7,13 +7,6 @@
 // A column with sigma_j^2 <= 1e-12 is constant in the batch: it gets Z = 0 and
 // inverse_std = 0, so it drops out of R and passes no gradient.
 
-struct ColumnParams {
-    rows: u32,
-    width: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
 const MIN_VARIANCE: f32 = 1e-12;
 
 @group(0) @binding(0) var<storage, read_write> instances: array<f32>;

@@ -39,9 +39,8 @@ fn row_offset(row: u32) -> u32 {
 
 // Returns dots[2 i] = (v_{a_i} . v_{c_0}, ..., v_{a_i} . v_{c_3}) and
 // dots[2 i + 1] = (v_{a_i} . v_{c_4}, ..., v_{a_i} . v_{c_7}) for the anchor rows
-// a_i = anchor_first + i and contrast rows c_j = contrast_first + j. Written out in full
-// so that no compiler has to unroll a loop to keep the 64 sums in registers. `lane` is
-// the thread's index among the 8 threads that share the anchor rows (see block_column).
+// a_i = anchor_first + i and contrast rows c_j = contrast_first + j. `lane` is the
+// thread's index among the 8 threads that share the anchor rows (see block_column).
 fn dot_block(anchor_first: u32, contrast_first: u32, lane: u32) -> array<vec4<f32>, 16> {
     let a0 = row_offset(anchor_first);
     let a1 = row_offset(anchor_first + 1u);
@@ -61,14 +60,7 @@ fn dot_block(anchor_first: u32, contrast_first: u32, lane: u32) -> array<vec4<f3
     let c6 = row_offset(contrast_first + 6u);
     let c7 = row_offset(contrast_first + 7u);
 
-    var s0l = vec4<f32>(0.0); var s0h = vec4<f32>(0.0);
-    var s1l = vec4<f32>(0.0); var s1h = vec4<f32>(0.0);
-    var s2l = vec4<f32>(0.0); var s2h = vec4<f32>(0.0);
-    var s3l = vec4<f32>(0.0); var s3h = vec4<f32>(0.0);
-    var s4l = vec4<f32>(0.0); var s4h = vec4<f32>(0.0);
-    var s5l = vec4<f32>(0.0); var s5h = vec4<f32>(0.0);
-    var s6l = vec4<f32>(0.0); var s6h = vec4<f32>(0.0);
-    var s7l = vec4<f32>(0.0); var s7h = vec4<f32>(0.0);
+    var sums: array<vec4<f32>, 16>;
     for (var k = 0u; k < params.width; k++) {
         let low = vec4<f32>(pool[c0 + k], pool[c1 + k], pool[c2 + k], pool[c3 + k]);
         let high = vec4<f32>(pool[c4 + k], pool[c5 + k], pool[c6 + k], pool[c7 + k]);
@@ -76,24 +68,29 @@ fn dot_block(anchor_first: u32, contrast_first: u32, lane: u32) -> array<vec4<f3
             pool[own_offset + k],
             array<f32, 8>(pool[a0 + k], pool[a1 + k], pool[a2 + k], pool[a3 + k], pool[a4 + k], pool[a5 + k], pool[a6 + k], pool[a7 + k]),
         );
-        let x0 = x[0];
-        let x1 = x[1];
-        let x2 = x[2];
-        let x3 = x[3];
-        let x4 = x[4];
-        let x5 = x[5];
-        let x6 = x[6];
-        let x7 = x[7];
-        s0l += x0 * low; s0h += x0 * high;
-        s1l += x1 * low; s1h += x1 * high;
-        s2l += x2 * low; s2h += x2 * high;
-        s3l += x3 * low; s3h += x3 * high;
-        s4l += x4 * low; s4h += x4 * high;
-        s5l += x5 * low; s5h += x5 * high;
-        s6l += x6 * low; s6h += x6 * high;
-        s7l += x7 * low; s7h += x7 * high;
+        sums = accumulate_block(sums, x, low, high);
     }
-    return array<vec4<f32>, 16>(s0l, s0h, s1l, s1h, s2l, s2h, s3l, s3h, s4l, s4h, s5l, s5h, s6l, s6h, s7l, s7h);
+    return sums;
+}
+
+// Returns sums with x[i] * (low, high) added to row i's two vectors, for the 8 rows of a
+// block. Written out in full so that the 16 sums stay in registers without unrolling.
+fn accumulate_block(
+    sums: array<vec4<f32>, 16>,
+    x: array<f32, 8>,
+    low: vec4<f32>,
+    high: vec4<f32>,
+) -> array<vec4<f32>, 16> {
+    return array<vec4<f32>, 16>(
+        sums[0] + x[0] * low, sums[1] + x[0] * high,
+        sums[2] + x[1] * low, sums[3] + x[1] * high,
+        sums[4] + x[2] * low, sums[5] + x[2] * high,
+        sums[6] + x[3] * low, sums[7] + x[3] * high,
+        sums[8] + x[4] * low, sums[9] + x[4] * high,
+        sums[10] + x[5] * low, sums[11] + x[5] * high,
+        sums[12] + x[6] * low, sums[13] + x[6] * high,
+        sums[14] + x[7] * low, sums[15] + x[7] * high,
+    );
 }
 
 // Labels of contrast rows contrast_first + 0..3 and + 4..7, as two vectors.

@@ -29,12 +29,13 @@ const BLOCK_COLUMN_PORTABLE: &str = include_str!("../../../shaders/block_column_
 const BLOCK_COLUMN_SUBGROUP: &str = include_str!("../../../shaders/block_column_subgroup.wgsl");
 const CONTRASTIVE_FORWARD: &str = include_str!("../../../shaders/contrastive_forward.wgsl");
 const CONTRASTIVE_BACKWARD: &str = include_str!("../../../shaders/contrastive_backward.wgsl");
+const CORRELATION_COMMON: &str = include_str!("../../../shaders/correlation_common.wgsl");
 const CORRELATION_STANDARDIZE: &str = include_str!("../../../shaders/correlation_standardize.wgsl");
 const CORRELATION_GRAM: &str = include_str!("../../../shaders/correlation_gram.wgsl");
 const CORRELATION_BACKWARD: &str = include_str!("../../../shaders/correlation_backward.wgsl");
 const CORRELATION_INPUT_GRAD: &str = include_str!("../../../shaders/correlation_input_grad.wgsl");
 
-/// How the contrastive kernels share the rows of an 8-row block among threads.
+/// Thread layout of the contrastive kernels: who loads the rows of an 8-row block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KernelVariant {
@@ -70,10 +71,14 @@ impl Kernel {
                     block_column(variant)
                 )
             }
-            Kernel::CorrelationStandardize => CORRELATION_STANDARDIZE.to_string(),
-            Kernel::CorrelationGram => CORRELATION_GRAM.to_string(),
-            Kernel::CorrelationBackward => CORRELATION_BACKWARD.to_string(),
-            Kernel::CorrelationInputGrad => CORRELATION_INPUT_GRAD.to_string(),
+            Kernel::CorrelationStandardize => {
+                format!("{CORRELATION_COMMON}\n{CORRELATION_STANDARDIZE}")
+            }
+            Kernel::CorrelationGram => format!("{CORRELATION_COMMON}\n{CORRELATION_GRAM}"),
+            Kernel::CorrelationBackward => format!("{CORRELATION_COMMON}\n{CORRELATION_BACKWARD}"),
+            Kernel::CorrelationInputGrad => {
+                format!("{CORRELATION_COMMON}\n{CORRELATION_INPUT_GRAD}")
+            }
         }
     }
 }
@@ -170,7 +175,7 @@ pub fn tile_launches(rows: usize, width: usize) -> Vec<std::ops::Range<u32>> {
         .collect()
 }
 
-/// An uninitialised f32 tensor on the same device as `like`.
+/// Allocates an uninitialised f32 tensor on the same device as `like`.
 pub fn empty_f32(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
     let shape = shape.into();
     let handle = like.client.empty(shape.num_elements() * DType::F32.size());
@@ -210,7 +215,7 @@ pub fn force_kernel_variant(variant: Option<KernelVariant>) {
     *FORCED_VARIANT.lock().expect("variant lock") = variant;
 }
 
-/// The contrastive kernel variant for `device`: the subgroup form where the adapter has
+/// Returns the contrastive kernel variant for `device`: the subgroup form where the adapter has
 /// subgroups of exactly 8 threads and a probe run matches the portable form, else the
 /// portable form. The probe runs once per device.
 pub fn kernel_variant(client: &Client, device: &CubeDevice) -> KernelVariant {

@@ -2,15 +2,17 @@
 //! the reference functions in [`crate::loss`].
 //!
 //! On a wgpu device the contrastive loss runs as one tiled pass over the pool forward and
-//! one backward, never holding the M x M score matrix, so its memory is O(M d); the
-//! correlation penalty computes column statistics and R in two kernels. On any other
-//! device (the CPU backend) these functions call the reference implementation.
+//! one backward. Neither holds the M x M score matrix, so memory is O(M d). The
+//! correlation penalty runs as two forward and two backward kernels. On any other device
+//! (the CPU backend) these functions call the reference implementation.
 //!
 //! The L2 normalisation and the assembly of the pool stay in burn tensor ops. They are
 //! O(M d) element-wise work next to the O(M^2 d) contrastive kernels, and burn's autodiff
 //! already differentiates them.
 
 mod backend;
+mod contrastive;
+mod correlation;
 mod kernels;
 
 use burn::backend::{Dispatch, DispatchDevice};
@@ -22,8 +24,8 @@ pub use kernels::{KernelVariant, force_kernel_variant};
 use super::contrastive::aligned_pool;
 use super::{l2_normalize, reference};
 
-/// Whether the fused kernels run on `device`: true for wgpu devices, with or without
-/// autodiff.
+/// Returns whether the fused kernels run on `device`: true for wgpu devices, with or
+/// without autodiff.
 pub fn kernels_available(device: &Device) -> bool {
     matches!(
         device.clone().inner().as_dispatch(),
@@ -96,7 +98,7 @@ fn pool_contrastive_loss(
     ))
 }
 
-/// The contrastive kernel variant that runs on `device` (probing it on first use), or
+/// Returns the contrastive kernel variant that runs on `device` (probing it on first use), or
 /// `None` where the fused kernels do not run.
 pub fn kernel_variant(device: &Device) -> Option<KernelVariant> {
     match device.clone().inner().as_dispatch() {
@@ -105,7 +107,7 @@ pub fn kernel_variant(device: &Device) -> Option<KernelVariant> {
     }
 }
 
-/// The largest buffer `device` binds to a kernel, in bytes; `None` for devices that do
+/// Returns the largest buffer `device` binds to a kernel, in bytes; `None` for devices that do
 /// not report one (the CPU backend).
 pub fn max_buffer_bytes(device: &Device) -> Option<u64> {
     match device.clone().inner().as_dispatch() {
