@@ -118,6 +118,9 @@ pub fn run_loss_bench(
     if options.classes == 0 {
         bail!("--classes must be at least 1");
     }
+    if options.widths.contains(&0) {
+        bail!("--widths must all be at least 1");
+    }
     if let Some(&size) = options.pool_sizes.iter().find(|&&m| m <= options.classes) {
         bail!(
             "pool size {size} must exceed --classes {}, so the pool holds instances",

@@ -41,7 +41,9 @@ pub fn aligned_contrastive_loss(
     temperature: f32,
     label_anchors: bool,
 ) -> Tensor<1> {
-    if !kernels_available(&instances.device()) {
+    let [_, width] = instances.dims();
+    // The kernels need at least one feature column; an empty width goes to the reference.
+    if width == 0 || !kernels_available(&instances.device()) {
         return reference::aligned_contrastive_loss(
             instances,
             labels,
@@ -63,19 +65,19 @@ pub fn supervised_contrastive_loss(
     temperature: f32,
 ) -> Tensor<1> {
     let device = instances.device();
-    if !kernels_available(&device) {
+    let [num_instances, width] = instances.dims();
+    if width == 0 || !kernels_available(&device) {
         return reference::supervised_contrastive_loss(instances, labels, temperature);
     }
-    let [num_instances, _] = instances.dims();
     let anchor_kind = Tensor::ones([num_instances], &device);
     pool_contrastive_loss(l2_normalize(instances), labels, anchor_kind, temperature)
 }
 
 /// Fused [`crate::loss::correlation_penalty`].
 pub fn correlation_penalty(instances: Tensor<2>, squared: bool) -> Tensor<1> {
-    let [count, _] = instances.dims();
-    // With fewer than 2 rows the penalty is 0; the reference handles that case.
-    if count < 2 || !kernels_available(&instances.device()) {
+    let [count, width] = instances.dims();
+    // With fewer than 2 rows or no columns the penalty is 0; the reference handles that.
+    if count < 2 || width == 0 || !kernels_available(&instances.device()) {
         return reference::correlation_penalty(instances, squared);
     }
     Tensor::from_dispatch(Dispatch::fused_correlation_penalty(
