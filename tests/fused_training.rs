@@ -2,8 +2,8 @@
 //! on wgpu (lavapipe in CI), same seed, `objective.fused = true` and `false`, give the same
 //! loss curve to relative 1e-3 over 50 steps.
 //!
-//! The encoder is all-MiniLM-L6-v2 cut to its first layer, which keeps 100 steps on a
-//! software renderer within a few minutes; the objective and trainer are the full ones.
+//! The encoder is all-MiniLM-L6-v2 cut to its first layer, so 100 steps on a software
+//! renderer take a few minutes. The objective and the trainer are the full ones.
 
 mod common;
 
@@ -47,7 +47,7 @@ fn write_one_layer_minilm(target: &Path) {
     safetensors::serialize_to_file(kept, None, &target.join("model.safetensors")).unwrap();
 }
 
-/// The training loss of every step of the run in `run`.
+/// Reads the training loss of every step of the run in `run`.
 fn loss_curve(run: &Path) -> Vec<f64> {
     std::fs::read_to_string(run.join("metrics.jsonl"))
         .unwrap()

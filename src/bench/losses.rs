@@ -123,7 +123,7 @@ pub fn run_loss_bench(
     }
     if let Some(&size) = options.pool_sizes.iter().find(|&&m| m <= options.classes) {
         bail!(
-            "pool size {size} must exceed --classes {}, so the pool holds instances",
+            "invalid --sizes: pool size {size} must be greater than --classes {}, so that the pool contains instances",
             options.classes
         );
     }

@@ -47,8 +47,9 @@ pub fn aligned_contrastive_loss(
     pooled_contrastive_loss(pool, pool_labels, anchor_kind, temperature)
 }
 
-/// The ACF pool: normalised instances then normalised label embeddings ([M, d]), their
-/// labels ([M]) and which rows may be anchors ([M], 1 or 0). Shared with the fused loss.
+/// Builds the ACF pool: normalised instances then normalised label embeddings ([M, d]),
+/// their labels ([M]) and which rows may be anchors ([M], 1 or 0). Shared with the fused
+/// loss.
 pub(crate) fn aligned_pool(
     instances: Tensor<2>,
     labels: Tensor<1, Int>,

@@ -59,50 +59,31 @@ impl<C: CheckpointStrategy> FusedLossBackend for Autodiff<CubeBackend, C> {
         let anchor_kind = anchor_kind.into_primitive();
         let dtype = pool.primitive().dtype;
         let backward = ContrastiveBackward { temperature, dtype };
-        match backward
+        let prepared = backward
             .prepare::<C>([pool.node()])
             .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let forward = ContrastiveForward::run(
-                    pool.into_primitive(),
-                    pool_labels,
-                    anchor_kind,
-                    temperature,
-                );
-                let loss = cast_back(forward.loss.clone(), dtype);
-                prep.finish(forward, loss)
-            }
-            OpsKind::UnTracked(prep) => {
-                let forward = ContrastiveForward::run(
-                    pool.into_primitive(),
-                    pool_labels,
-                    anchor_kind,
-                    temperature,
-                );
-                prep.finish(cast_back(forward.loss, dtype))
-            }
+            .stateful();
+        let forward =
+            ContrastiveForward::run(pool.into_primitive(), pool_labels, anchor_kind, temperature);
+        let loss = cast_back(forward.loss.clone(), dtype);
+        match prepared {
+            OpsKind::Tracked(prep) => prep.finish(forward, loss),
+            OpsKind::UnTracked(prep) => prep.finish(loss),
         }
     }
 
     fn fused_correlation_penalty(instances: FloatTensor<Self>, squared: bool) -> FloatTensor<Self> {
         let dtype = instances.primitive().dtype;
         let backward = CorrelationBackward { squared, dtype };
-        match backward
+        let prepared = backward
             .prepare::<C>([instances.node()])
             .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let forward = CorrelationForward::run(instances.into_primitive(), squared);
-                let loss = cast_back(forward.loss.clone(), dtype);
-                prep.finish(forward, loss)
-            }
-            OpsKind::UnTracked(prep) => {
-                let forward = CorrelationForward::run(instances.into_primitive(), squared);
-                prep.finish(cast_back(forward.loss, dtype))
-            }
+            .stateful();
+        let forward = CorrelationForward::run(instances.into_primitive(), squared);
+        let loss = cast_back(forward.loss.clone(), dtype);
+        match prepared {
+            OpsKind::Tracked(prep) => prep.finish(forward, loss),
+            OpsKind::UnTracked(prep) => prep.finish(loss),
         }
     }
 }

@@ -9,8 +9,8 @@ use burn::tensor::{DType, IntDType, Scalar, Shape};
 
 use super::backend::{as_f32, cast_back, column, dims2};
 use super::kernels::{
-    ANCHORS_PER_GROUP, Kernel, empty_f32, groups, kernel_variant, launch, pool_params,
-    tile_launches,
+    ANCHORS_PER_GROUP, Kernel, THREAD_STATS_FLOATS_PER_GROUP, empty_f32, groups, kernel_variant,
+    launch, pool_params, tile_launches,
 };
 
 /// State the contrastive forward pass keeps for the backward pass: O(M d) in all.
@@ -44,8 +44,7 @@ impl ContrastiveForward {
 
         let row_stats = empty_f32(&pool, [rows, 4]);
         let workgroups = groups(rows, ANCHORS_PER_GROUP);
-        // Running statistics of each thread's 8 anchors between launches: 8 vec4 per thread.
-        let thread_stats = empty_f32(&pool, [workgroups as usize * 64 * 8, 4]);
+        let thread_stats = empty_f32(&pool, [workgroups as usize * THREAD_STATS_FLOATS_PER_GROUP]);
         let variant = kernel_variant(&pool.client, &pool.device);
         for tiles in tile_launches(rows, width) {
             launch(
@@ -110,11 +109,12 @@ impl Backward<CubeBackend, 1> for ContrastiveBackward {
         let gradient = empty_f32(&state.pool, [rows, width]);
         let variant = kernel_variant(&state.pool.client, &state.pool.device);
         let scale = into_contiguous(loss_scale);
+        let workgroups = groups(rows, ANCHORS_PER_GROUP);
         for tiles in tile_launches(rows, width) {
             launch(
                 &state.pool.client,
                 Kernel::ContrastiveBackward(variant),
-                (groups(rows, ANCHORS_PER_GROUP), 1),
+                (workgroups, 1),
                 vec![
                     state.pool.handle.clone(),
                     state.pool_labels.handle.clone(),

@@ -21,6 +21,9 @@ use burn::tensor::{DType, Shape};
 pub const CORRELATION_TILE: u32 = 32;
 /// Anchor rows per workgroup in the contrastive kernels; fixed in the shaders.
 pub const ANCHORS_PER_GROUP: u32 = 64;
+/// Floats of running statistics the contrastive forward kernel carries between launches,
+/// per workgroup: a vec4 for each of a thread's 8 anchors.
+pub const THREAD_STATS_FLOATS_PER_GROUP: usize = WORKGROUP_THREADS as usize * 8 * 4;
 /// Threads per workgroup in every kernel; fixed in the shaders.
 pub const WORKGROUP_THREADS: u32 = 64;
 
@@ -286,8 +289,18 @@ fn probe_forward(client: &Client, variant: KernelVariant) -> Result<Vec<f32>, St
             client.create_from_slice(bytemuck::cast_slice(&labels)),
             client.create_from_slice(bytemuck::cast_slice(&anchor_kind)),
             row_stats.clone(),
-            client.empty(groups(ROWS, ANCHORS_PER_GROUP) as usize * 512 * 16),
-            pool_params(client, ROWS, WIDTH, 10.0, 0..groups(ROWS, 64)),
+            client.empty(
+                groups(ROWS, ANCHORS_PER_GROUP) as usize
+                    * THREAD_STATS_FLOATS_PER_GROUP
+                    * DType::F32.size(),
+            ),
+            pool_params(
+                client,
+                ROWS,
+                WIDTH,
+                10.0,
+                0..ROWS.div_ceil(CONTRAST_TILE_ROWS) as u32,
+            ),
         ],
     );
     let bytes = client.read_one(row_stats).map_err(|err| format!("{err}"))?;

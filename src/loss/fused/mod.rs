@@ -2,7 +2,7 @@
 //! the reference functions in [`crate::loss`].
 //!
 //! On a wgpu device the contrastive loss runs as one tiled pass over the pool forward and
-//! one backward. Neither holds the M x M score matrix, so memory is O(M d). The
+//! one backward. Neither keeps the M x M score matrix, so memory is O(M d). The
 //! correlation penalty runs as two forward and two backward kernels. On any other device
 //! (the CPU backend) these functions call the reference implementation.
 //!
@@ -16,6 +16,7 @@ mod correlation;
 mod kernels;
 
 use burn::backend::{Dispatch, DispatchDevice};
+use burn::cubecl::Device as CubeDevice;
 use burn::prelude::*;
 
 pub use backend::FusedLossBackend;
@@ -27,10 +28,15 @@ use super::{l2_normalize, reference};
 /// Returns whether the fused kernels run on `device`: true for wgpu devices, with or
 /// without autodiff.
 pub fn kernels_available(device: &Device) -> bool {
-    matches!(
-        device.clone().inner().as_dispatch(),
-        DispatchDevice::Cube(_)
-    )
+    cube_device(device).is_some()
+}
+
+/// The cubecl device under `device` (wgpu in this build), without autodiff.
+fn cube_device(device: &Device) -> Option<CubeDevice> {
+    match device.clone().inner().as_dispatch() {
+        DispatchDevice::Cube(cube) => Some(cube.clone()),
+        _ => None,
+    }
 }
 
 /// Fused [`crate::loss::aligned_contrastive_loss`]: same arguments, same value.
@@ -103,17 +109,11 @@ fn pool_contrastive_loss(
 /// Returns the contrastive kernel variant that runs on `device` (probing it on first use), or
 /// `None` where the fused kernels do not run.
 pub fn kernel_variant(device: &Device) -> Option<KernelVariant> {
-    match device.clone().inner().as_dispatch() {
-        DispatchDevice::Cube(cube) => Some(kernels::kernel_variant(&cube.client(), cube)),
-        _ => None,
-    }
+    cube_device(device).map(|cube| kernels::kernel_variant(&cube.client(), &cube))
 }
 
 /// Returns the largest buffer `device` binds to a kernel, in bytes; `None` for devices that do
 /// not report one (the CPU backend).
 pub fn max_buffer_bytes(device: &Device) -> Option<u64> {
-    match device.clone().inner().as_dispatch() {
-        DispatchDevice::Cube(cube) => Some(cube.client().properties().memory.max_page_size),
-        _ => None,
-    }
+    cube_device(device).map(|cube| cube.client().properties().memory.max_page_size)
 }
