@@ -1,8 +1,10 @@
-//! Subcommands: `train`, `eval`, `predict`, `embed` and `bench`.
+//! Subcommands: `train`, `eval`, `predict`, `embed`, `gui`, `export-projector` and `bench`.
 
 mod bench;
 mod embed;
 mod evaluate;
+mod export_projector;
+mod gui;
 mod predict;
 mod progress;
 mod run_model;
@@ -37,6 +39,10 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Write pooled, L2-normalised sentence embeddings of a pre-trained model as JSONL.
     Embed(embed::EmbedArgs),
+    /// Open the explorer window: start a run, watch one in progress, or replay a run directory.
+    Gui(gui::GuiArgs),
+    /// Write one embedding snapshot as TensorBoard Embedding Projector TSV files.
+    ExportProjector(export_projector::ExportProjectorArgs),
     /// Benchmarks on this machine's device.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -78,6 +84,8 @@ pub fn run() -> ExitCode {
         Command::Eval(args) => evaluate::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Embed(args) => embed::run(args),
+        Command::Gui(args) => gui::run(args),
+        Command::ExportProjector(args) => export_projector::run(args),
         Command::Bench(command) => bench::run(command),
     };
     match result {

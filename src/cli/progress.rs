@@ -10,6 +10,16 @@ pub struct ProgressSink {
     bar: Option<ProgressBar>,
 }
 
+impl ProgressSink {
+    /// Logs `line` without tearing the progress bar.
+    fn log(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| tracing::info!("{line}")),
+            None => tracing::info!("{line}"),
+        }
+    }
+}
+
 impl EventSink for ProgressSink {
     fn handle(&mut self, event: &TrainEvent) -> Result<()> {
         match event {
@@ -50,18 +60,25 @@ impl EventSink for ProgressSink {
                     metrics.metrics.nearest_label_accuracy,
                     metrics.losses.loss
                 );
-                match &self.bar {
-                    Some(bar) => bar.suspend(|| tracing::info!("{line}")),
-                    None => tracing::info!("{line}"),
-                }
+                self.log(&line);
             }
             TrainEvent::Checkpoint { step, path } => {
                 let line = format!("step {step}: checkpoint {}", path.display());
-                match &self.bar {
-                    Some(bar) => bar.suspend(|| tracing::info!("{line}")),
-                    None => tracing::info!("{line}"),
-                }
+                self.log(&line);
             }
+            TrainEvent::Snapshot(snapshot) => {
+                let line = format!(
+                    "step {}: snapshot of {} instances, own-label cosine {}",
+                    snapshot.step,
+                    snapshot.instance_count(),
+                    snapshot
+                        .readouts
+                        .own_label_cosine
+                        .map_or("n/a".to_string(), |value| format!("{value:.3}"))
+                );
+                self.log(&line);
+            }
+            TrainEvent::SnapshotSample(_) => {}
             TrainEvent::Finished { .. } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish();

@@ -42,7 +42,8 @@ Config keys (TOML sections, or --set section.key=value):
   train.eval_every           steps between evaluations; 0 = end of each epoch (default 0)
   train.log_every            steps between metrics.jsonl step events (default 10)
   train.checkpoint_every     steps between checkpoints; 0 = at each evaluation (default 0)
-  train.snapshot_every       reserved for embedding snapshots; none are written yet (default 50)
+  train.snapshot_every       steps between embedding snapshots for `acf gui`; 0 disables (default 50)
+  train.snapshot_size        validation instances per snapshot (default 2000)
   device.backend             auto | wgpu | cpu (default auto)
   output.run_dir             run directory (default runs/default)";
 

@@ -164,8 +164,11 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Evaluate every this many steps; 0 evaluates at the end of each epoch.
     pub eval_every: usize,
-    /// Embedding snapshots for the explorer every this many steps; 0 disables them.
+    /// Embedding snapshots for the explorer every this many steps (plus before the first
+    /// and after the last step); 0 disables them.
     pub snapshot_every: usize,
+    /// Instances of the validation split (the training split without one) per snapshot.
+    pub snapshot_size: usize,
     /// Write a training event to `metrics.jsonl` every this many steps.
     pub log_every: usize,
     /// Write a checkpoint every this many steps; 0 writes one at each evaluation.
@@ -186,6 +189,7 @@ impl Default for TrainConfig {
             seed: 42,
             eval_every: 0,
             snapshot_every: 50,
+            snapshot_size: 2000,
             log_every: 10,
             checkpoint_every: 0,
         }

@@ -71,6 +71,12 @@ impl Config {
                 train.max_grad_norm
             );
         }
+        if train.snapshot_every > 0 && train.snapshot_size < 2 {
+            bail!(
+                "{source}: train.snapshot_size = {} is out of range; it must be >= 2, or set train.snapshot_every = 0 to turn snapshots off",
+                train.snapshot_size
+            );
+        }
         if train.log_every == 0 {
             bail!("{source}: train.log_every = 0 is out of range; it must be >= 1");
         }

@@ -1,4 +1,5 @@
-//! The run directory: resolved config, labels, the event log, the summary and checkpoints.
+//! The run directory: resolved config, labels, the event log, the summary, checkpoints and
+//! embedding snapshots.
 //! Every file but the append-only `metrics.jsonl` is written atomically (temporary file,
 //! then rename), so a run killed mid-write leaves the previous version intact.
 
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub use metrics_log::{MetricsLog, read_metrics};
-pub use sink::RunDirSink;
+pub use sink::{RunDirSink, event_record};
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -65,6 +66,10 @@ impl RunDir {
 
     pub fn checkpoints(&self) -> PathBuf {
         self.root.join("checkpoints")
+    }
+
+    pub fn snapshots(&self) -> PathBuf {
+        self.root.join(crate::snapshot::SNAPSHOT_DIR)
     }
 
     /// Returns whether the folder already contains a run (a config or any checkpoint).

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::evaluate::LossMeans;
 use super::metrics::ClassificationMetrics;
+use crate::snapshot::{SharedSample, SharedSnapshot};
 
 /// One logged optimiser step.
 #[derive(Debug, Clone, Serialize)]
@@ -50,9 +51,15 @@ pub enum TrainEvent {
         step: usize,
         path: std::path::PathBuf,
     },
+    /// The instances every snapshot embeds; sent once, before the first snapshot.
+    SnapshotSample(SharedSample),
+    /// Embeddings of the sample and the label embeddings at one step.
+    Snapshot(SharedSnapshot),
     Finished {
         step: usize,
         wall_seconds: f64,
+        /// The run was asked to stop before its last step; a checkpoint holds `step`.
+        stopped: bool,
     },
 }
 

@@ -6,7 +6,8 @@ pub mod events;
 pub mod metrics;
 pub mod optimizer;
 pub mod schedule;
+pub mod snapshot;
 mod trainer;
 
 pub use events::{EventSink, TrainEvent};
-pub use trainer::train;
+pub use trainer::{train, train_until};

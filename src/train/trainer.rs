@@ -3,6 +3,7 @@
 //! the pooled representations and the classifier rows together.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -18,6 +19,7 @@ use super::evaluate::{Evaluation, evaluate};
 use super::events::{EvaluationMetrics, EventSink, StepMetrics, TrainEvent};
 use super::optimizer::AdamW;
 use super::schedule::linear_warmup_decay;
+use super::snapshot::{Snapshotter, choose_sample};
 use crate::config::Config;
 use crate::data::{EncodedDataset, LabelSet, Split, load_splits, shuffled_batches};
 use crate::device::{SelectedDevice, select_device};
@@ -58,6 +60,17 @@ pub fn train(
     config: Config,
     resume: bool,
     sinks: &mut [Box<dyn EventSink>],
+) -> Result<serde_json::Value> {
+    train_until(config, resume, sinks, &AtomicBool::new(false))
+}
+
+/// [`train`] that ends early, after the current step and with a checkpoint, once `stop` is
+/// set. A stopped run continues with `acf train --resume`.
+pub fn train_until(
+    config: Config,
+    resume: bool,
+    sinks: &mut [Box<dyn EventSink>],
+    stop: &AtomicBool,
 ) -> Result<serde_json::Value> {
     let wall_start = Instant::now();
     let session = prepare(config, resume)?;
@@ -106,7 +119,48 @@ pub fn train(
         "training started"
     );
 
+    let mut snapshots = if config.train.snapshot_every > 0 {
+        let (dataset, split) = match &session.validation {
+            Some(validation) => (validation, "validation"),
+            None => (&session.train, "train"),
+        };
+        let sample = choose_sample(
+            dataset,
+            split,
+            &session.labels.names,
+            config.train.snapshot_size,
+            config.train.seed,
+        );
+        let snapshotter = Snapshotter::new(sample, config.eval_batch_size());
+        emit(
+            sinks,
+            &TrainEvent::SnapshotSample(snapshotter.sample.clone()),
+        )?;
+        Some((snapshotter, dataset))
+    } else {
+        None
+    };
+    let mut take_snapshot =
+        |model: &TextClassifier, step: usize, sinks: &mut [Box<dyn EventSink>]| -> Result<()> {
+            if let Some((snapshotter, dataset)) = &mut snapshots {
+                let snapshot = snapshotter.take(
+                    &model.valid(),
+                    dataset,
+                    session.pad_id,
+                    &session.selected.device,
+                    step,
+                )?;
+                emit(sinks, &TrainEvent::Snapshot(snapshot))?;
+            }
+            Ok(())
+        };
+    if start_step == 0 {
+        take_snapshot(&model, 0, sinks)?;
+    }
+
     let mut accumulator = StepAccumulator::default();
+    let mut completed = start_step;
+    let mut stopped = false;
     let mut train_seconds = 0.0;
     let mut train_examples = 0usize;
     let mut last_validation: Option<(usize, Evaluation)> = None;
@@ -115,6 +169,10 @@ pub fn train(
     let mut epoch_batches: Option<(usize, Vec<Vec<usize>>)> = None;
 
     for step in start_step..total_steps {
+        if stop.load(Ordering::Relaxed) {
+            stopped = true;
+            break;
+        }
         let epoch = step / steps_per_epoch;
         if epoch_batches
             .as_ref()
@@ -176,7 +234,7 @@ pub fn train(
         accumulator.loss_correlation += losses.correlation.into_scalar::<f32>() as f64;
         accumulator.grad_norm += report.grad_norm;
 
-        let completed = step + 1;
+        completed = step + 1;
         let epoch_progress = completed as f64 / steps_per_epoch as f64;
         if completed % config.train.log_every == 0 || completed == total_steps {
             let steps = accumulator.steps as f64;
@@ -223,27 +281,27 @@ pub fn train(
             evaluate_now
         } || completed == total_steps;
         if checkpoint_now {
-            let state = CheckpointState {
-                step: completed,
-                model_name: config.model.name.clone(),
-                encoder_config: session.files.config.clone(),
-                pooling: model.pooling,
-                labels: session.labels.names.clone(),
-            };
-            let path = write_checkpoint(&session.run, &model, &optimizer, &state)?;
-            emit(
-                sinks,
-                &TrainEvent::Checkpoint {
-                    step: completed,
-                    path: path.clone(),
-                },
-            )?;
-            last_checkpoint = Some((completed, path));
+            last_checkpoint = Some(checkpoint(&session, &model, &optimizer, completed, sinks)?);
+        }
+
+        let snapshot_every = config.train.snapshot_every;
+        if snapshot_every > 0 && (completed % snapshot_every == 0 || completed == total_steps) {
+            take_snapshot(&model, completed, sinks)?;
         }
     }
 
+    if stopped
+        && completed > start_step
+        && last_checkpoint
+            .as_ref()
+            .is_none_or(|(step, _)| *step != completed)
+    {
+        last_checkpoint = Some(checkpoint(&session, &model, &optimizer, completed, sinks)?);
+    }
+    tracing::info!(step = completed, stopped, "training loop ended");
+
     let test = match &session.test {
-        Some(test) => Some(run_evaluation(
+        Some(test) if !stopped => Some(run_evaluation(
             &session,
             &model,
             test,
@@ -252,15 +310,16 @@ pub fn train(
             total_steps as f64 / steps_per_epoch as f64,
             sinks,
         )?),
-        None => None,
+        _ => None,
     };
 
     let wall_seconds = wall_start.elapsed().as_secs_f64();
     emit(
         sinks,
         &TrainEvent::Finished {
-            step: total_steps,
+            step: completed,
             wall_seconds,
+            stopped,
         },
     )?;
 
@@ -276,7 +335,9 @@ pub fn train(
     let summary = json!({
         "model": config.model.name,
         "objective": config.objective.kind,
-        "steps": total_steps,
+        "steps": completed,
+        "total_steps": total_steps,
+        "stopped": stopped,
         "validation": last_validation.as_ref().map(|(_, evaluation)| split_summary(evaluation)),
         "test": test.as_ref().map(split_summary),
         "train": {
@@ -295,6 +356,32 @@ pub fn train(
     )?;
     tracing::info!(run_dir = %session.run.root.display(), wall_seconds, "training finished");
     Ok(summary)
+}
+
+/// Writes a checkpoint of step `completed` and announces it.
+fn checkpoint(
+    session: &Session,
+    model: &TextClassifier,
+    optimizer: &AdamW,
+    completed: usize,
+    sinks: &mut [Box<dyn EventSink>],
+) -> Result<(usize, PathBuf)> {
+    let state = CheckpointState {
+        step: completed,
+        model_name: session.config.model.name.clone(),
+        encoder_config: session.files.config.clone(),
+        pooling: model.pooling,
+        labels: session.labels.names.clone(),
+    };
+    let path = write_checkpoint(&session.run, model, optimizer, &state)?;
+    emit(
+        sinks,
+        &TrainEvent::Checkpoint {
+            step: completed,
+            path: path.clone(),
+        },
+    )?;
+    Ok((completed, path))
 }
 
 fn emit(sinks: &mut [Box<dyn EventSink>], event: &TrainEvent) -> Result<()> {

@@ -1,0 +1,145 @@
+//! Reading a run directory, finished or still being written: the labels, the sample and
+//! every complete line of `metrics.jsonl`, picking up new lines on each poll.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use serde_json::Value;
+
+use super::state::RunState;
+use crate::data::LabelSet;
+use crate::run::RunDir;
+use crate::snapshot::{SAMPLE_FILE, read_sample};
+
+/// Follows one run directory.
+#[derive(Debug)]
+pub struct RunWatcher {
+    run: RunDir,
+    /// Bytes of `metrics.jsonl` already consumed.
+    offset: u64,
+    /// Complete lines consumed, for messages that name a line.
+    lines: usize,
+    /// Text after the last newline: a line being written, or one cut off by a kill.
+    pending: String,
+    /// The message shown while `pending` holds an incomplete line.
+    pending_message: Option<String>,
+    sample_loaded: bool,
+}
+
+impl RunWatcher {
+    /// Opens `root` and reads what is there into `state`. A folder that is not a run
+    /// directory is an error; anything unreadable inside one becomes a message.
+    pub fn open(root: &Path, state: &mut RunState) -> Result<RunWatcher> {
+        let run = RunDir::new(root);
+        if !root.is_dir() {
+            bail!("{}: no such run directory", root.display());
+        }
+        if !run.metrics().exists() && !run.config().exists() {
+            bail!(
+                "{}: not a run directory (no metrics.jsonl or config.toml); point --run at a folder written by `acf train`",
+                root.display()
+            );
+        }
+        state.run_dir = Some(root.to_path_buf());
+        match LabelSet::load(&run.labels()) {
+            Ok(labels) => state.label_names = labels.names,
+            Err(err) => state.report(format!("{err:#}; class names show as numbers")),
+        }
+        let mut watcher = RunWatcher {
+            run,
+            offset: 0,
+            lines: 0,
+            pending: String::new(),
+            pending_message: None,
+            sample_loaded: false,
+        };
+        watcher.poll(state);
+        Ok(watcher)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.run.root
+    }
+
+    /// Applies every line completed since the last poll.
+    pub fn poll(&mut self, state: &mut RunState) {
+        let path = self.run.metrics();
+        match read_from(&path, self.offset) {
+            Ok(bytes) => {
+                self.offset += bytes.len() as u64;
+                self.pending.push_str(&String::from_utf8_lossy(&bytes));
+            }
+            Err(err) => {
+                state.report(format!("{}: {err}", path.display()));
+                return;
+            }
+        }
+
+        while let Some(end) = self.pending.find('\n') {
+            let line: String = self.pending.drain(..=end).collect();
+            self.lines += 1;
+            self.apply_line(line.trim(), state);
+        }
+        self.check_pending(state);
+        self.load_sample(state);
+    }
+
+    fn apply_line(&mut self, line: &str, state: &mut RunState) {
+        if line.is_empty() {
+            return;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(record) => state.apply_record(&record),
+            Err(err) => state.report(format!(
+                "{}:{}: skipped invalid line: {err}",
+                self.run.metrics().display(),
+                self.lines
+            )),
+        }
+    }
+
+    /// An unterminated last line is either being written or was cut off. Show a message
+    /// while it lasts; drop the message once a later poll completes the line.
+    fn check_pending(&mut self, state: &mut RunState) {
+        if let Some(message) = self.pending_message.take() {
+            state.messages.retain(|existing| existing != &message);
+        }
+        if self.pending.trim().is_empty() {
+            return;
+        }
+        let message = format!(
+            "{}:{}: the last line is incomplete (a run killed mid-write, or one still writing it); skipped",
+            self.run.metrics().display(),
+            self.lines + 1
+        );
+        state.report(message.clone());
+        self.pending_message = Some(message);
+    }
+
+    fn load_sample(&mut self, state: &mut RunState) {
+        if self.sample_loaded || state.snapshots.is_empty() {
+            return;
+        }
+        self.sample_loaded = true;
+        let path: PathBuf = self.run.snapshots().join(SAMPLE_FILE);
+        match read_sample(&path) {
+            Ok(sample) => state.set_sample(std::sync::Arc::new(sample)),
+            Err(err) => state.report(format!("{err:#}")),
+        }
+    }
+}
+
+/// The bytes of `path` from `offset` on; a file that does not exist yet reads as empty.
+fn read_from(path: &Path, offset: u64) -> std::io::Result<Vec<u8>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err),
+    };
+    file.seek(SeekFrom::Start(offset))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
