@@ -62,7 +62,7 @@ fn snapshot(step: usize) -> EmbeddingSnapshot {
             [1.0, -1.0],
             [-1.0, 1.0],
         ],
-        basis: vec![0.7071, -0.7071, 0.7071, 0.7071],
+        basis: vec![0.6, -0.8, 0.8, 0.6],
         explained_variance: [0.8, 0.15],
     }
 }

@@ -24,7 +24,8 @@ pub struct GuiArgs {
     /// has finished), then exit. Needs a display; use Xvfb on a server.
     #[arg(long, value_name = "PNG")]
     screenshot: Option<PathBuf>,
-    /// Draw this many frames without vsync, print frame-time statistics as JSON, then exit.
+    /// Once the map shows a snapshot, draw this many frames without vsync, print frame-time
+    /// statistics as JSON, then close (a run started with --start stops with a checkpoint).
     #[arg(long, value_name = "N")]
     measure_frames: Option<usize>,
     /// Window size in points, WIDTHxHEIGHT.

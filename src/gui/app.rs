@@ -17,6 +17,7 @@ use super::setup::{SetupAction, SetupPanel};
 use super::state::{RunState, RunStatus};
 use super::watch::RunWatcher;
 use crate::config::Config;
+use crate::run::RunDir;
 
 /// How often a watched run directory is read for new lines.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -63,6 +64,10 @@ impl ExplorerApp {
         let mut state = RunState::default();
         match RunWatcher::open(&root, &mut state) {
             Ok(watcher) => {
+                // The form starts from the opened run's config, ready for a variant of it.
+                if let Ok(config) = Config::from_run_file(&RunDir::new(&root).config()) {
+                    self.setup = SetupPanel::new(config);
+                }
                 self.state = state;
                 self.watcher = Some(watcher);
                 self.projection = ProjectionView::default();
@@ -180,7 +185,7 @@ impl eframe::App for ExplorerApp {
             .show(ui, |ui| self.setup.ui(ui, running, stopping))
             .inner;
         match action {
-            SetupAction::Start(config) => self.start_run(config),
+            SetupAction::Start(config) => self.start_run(*config),
             SetupAction::Stop => {
                 if let Some(live) = &self.live {
                     live.stop();

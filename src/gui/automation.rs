@@ -96,6 +96,13 @@ impl Automation {
     }
 
     fn measure(&mut self, ctx: &egui::Context, frame: &eframe::Frame, projected_points: usize) {
+        // Frames count once the map shows a snapshot; a run started with the window has
+        // none until its first snapshot is taken.
+        if projected_points == 0 {
+            self.last_frame = None;
+            ctx.request_repaint_after(Duration::from_millis(200));
+            return;
+        }
         let now = Instant::now();
         self.frames += 1;
         if self.frames > WARMUP_FRAMES {

@@ -52,7 +52,8 @@ impl Default for CurvesView {
     fn default() -> Self {
         Self {
             smoothing: 0.6,
-            log_scale: false,
+            // The correlation penalty and the other terms differ by orders of magnitude.
+            log_scale: true,
         }
     }
 }

@@ -103,7 +103,7 @@ impl ProjectionView {
             .show_axes(false)
             .show(ui, |plot_ui| {
                 plot_ui.add(cloud);
-                for class in 0..classes {
+                for (class, &color) in colors.iter().enumerate() {
                     let [x, y] = snapshot.projection[n + class];
                     let name = names
                         .get(class)
@@ -115,18 +115,19 @@ impl ProjectionView {
                             .shape(MarkerShape::Diamond)
                             .radius(9.0)
                             .filled(true)
-                            .color(colors[class]),
+                            .color(color),
                     );
                     plot_ui.text(
+                        // Unnamed: the legend already lists the class.
                         Text::new(
-                            format!("{name} label"),
+                            "",
                             PlotPoint::new(x as f64, y as f64),
                             egui::RichText::new(format!("   {name}"))
                                 .strong()
                                 .size(15.0),
                         )
                         .anchor(egui::Align2::LEFT_CENTER)
-                        .color(ui_text_color(colors[class])),
+                        .color(ui_text_color(color)),
                     );
                 }
             });
@@ -256,7 +257,8 @@ impl PointCloud {
             bounds.extend_with(&PlotPoint::new(x as f64, y as f64));
         }
         Self {
-            base: PlotItemBase::new("instances".into()),
+            // Unnamed, so the legend lists only the classes.
+            base: PlotItemBase::new(String::new()),
             points,
             size,
             background,

@@ -11,7 +11,7 @@ use crate::config::{BackendChoice, Config, ObjectiveKind};
 /// What the user asked for this frame.
 pub enum SetupAction {
     None,
-    Start(Config),
+    Start(Box<Config>),
     Stop,
     Open(PathBuf),
 }
@@ -67,7 +67,7 @@ impl SetupPanel {
                 action = match self.resolved() {
                     Ok(config) => {
                         self.error = None;
-                        SetupAction::Start(config)
+                        SetupAction::Start(Box::new(config))
                     }
                     Err(err) => {
                         self.error = Some(format!("{err:#}"));

@@ -54,7 +54,8 @@ pub struct EmbeddingSnapshot {
     pub labels: Vec<u32>,
     /// Argmax of the logits per instance, [n].
     pub predictions: Vec<u32>,
-    /// 2-D coordinates of the n instances followed by the C label embeddings, [n + C].
+    /// 2-D coordinates of the n instances followed by the C label embeddings, [n + C],
+    /// projected after L2 normalisation.
     pub projection: Vec<[f32; 2]>,
     /// The PCA basis [d, 2] (row-major) behind `projection`; the next snapshot aligns to it.
     pub basis: Vec<f32>,

@@ -11,6 +11,7 @@ use rand::seq::SliceRandom;
 
 use super::metrics::argmax_rows;
 use crate::data::EncodedDataset;
+use crate::loss::l2_normalize;
 use crate::model::TextClassifier;
 use crate::model::weights::tensor_values;
 use crate::snapshot::{
@@ -28,7 +29,7 @@ pub fn choose_sample(
     seed: u64,
 ) -> SnapshotSample {
     let mut indices: Vec<usize> = (0..dataset.len()).collect();
-    indices.shuffle(&mut StdRng::seed_from_u64(seed ^ 0x05a4_9e));
+    indices.shuffle(&mut StdRng::seed_from_u64(seed ^ 0x05a4_9e00));
     indices.truncate(size);
     indices.sort_unstable();
     let instances = indices
@@ -98,8 +99,13 @@ impl Snapshotter {
         let [_, dim] = pooled.dims();
         let classes = model.num_classes();
 
+        // The contrastive objective compares directions (cosines), so the map shows the
+        // unit sphere: instances and label embeddings are L2-normalised before the PCA.
         let projection = project_shared(
-            Tensor::cat(vec![pooled.clone(), label_embeddings.clone()], 0), // [n + C, d]
+            l2_normalize(Tensor::cat(
+                vec![pooled.clone(), label_embeddings.clone()],
+                0,
+            )), // [n + C, d]
             self.previous_basis.as_deref(),
         );
         let instances = tensor_values(pooled);
