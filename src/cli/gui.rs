@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use acf::config::Config;
-use acf::gui::{GuiOptions, launch};
+use acf::gui::{GuiOptions, RunState, RunWatcher, launch};
 use anyhow::{Result, bail};
 
 #[derive(clap::Args)]
@@ -39,6 +39,10 @@ pub fn run(args: GuiArgs) -> Result<()> {
         bail!("--start needs data.train; pass --config FILE or --set data.train=PATH");
     }
     let window_size = parse_size(&args.window_size)?;
+    if let Some(run) = &args.run {
+        // A folder that is not a run directory fails here, before a window opens.
+        RunWatcher::open(run, &mut RunState::default())?;
+    }
     let outcome = launch(GuiOptions {
         config,
         run: args.run,

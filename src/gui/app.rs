@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui::{ColorImage, Ui};
+use egui::{Color32, ColorImage, Ui};
 
 use super::automation::Automation;
 use super::curves::CurvesView;
@@ -38,7 +38,7 @@ pub struct ExplorerApp {
 }
 
 impl ExplorerApp {
-    /// `wake` asks the UI for a new frame from any thread.
+    /// `wake` requests a new UI frame and may be called from any thread.
     pub fn new(
         config: Config,
         automation: Automation,
@@ -169,17 +169,32 @@ impl ExplorerApp {
 }
 
 impl eframe::App for ExplorerApp {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.update_state(&ctx);
 
-        egui::Panel::top("status").show(ui, |ui| self.status_ui(ui));
+        // Panels draw no fill of their own: the clear colour is the panel colour, so a
+        // software renderer does not shade every pixel of the window twice.
+        let style = ui.style().clone();
+        let side = egui::Frame::side_top_panel(&style).fill(Color32::TRANSPARENT);
+        let central = egui::Frame::central_panel(&style).fill(Color32::TRANSPARENT);
+
+        egui::Panel::top("status")
+            .frame(side)
+            .show(ui, |ui| self.status_ui(ui));
         if !self.state.messages.is_empty() {
-            egui::Panel::bottom("messages").show(ui, |ui| self.messages_ui(ui));
+            egui::Panel::bottom("messages")
+                .frame(side)
+                .show(ui, |ui| self.messages_ui(ui));
         }
         let running = self.training();
         let stopping = self.live.as_ref().is_some_and(LiveRun::stopping);
         let action = egui::Panel::left("setup")
+            .frame(side)
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| self.setup.ui(ui, running, stopping))
@@ -197,10 +212,11 @@ impl eframe::App for ExplorerApp {
 
         let selected = self.projection.current(&self.state);
         egui::Panel::right("readouts")
+            .frame(side)
             .resizable(true)
             .default_size(320.0)
             .show(ui, |ui| self.readouts.ui(ui, &self.state, selected));
-        egui::CentralPanel::default().show(ui, |ui| {
+        egui::CentralPanel::default().frame(central).show(ui, |ui| {
             let curves_height = (ui.available_height() * 0.38).max(160.0);
             ui.allocate_ui(egui::vec2(ui.available_width(), curves_height), |ui| {
                 self.curves.ui(ui, &self.state);

@@ -1,6 +1,6 @@
-//! Unattended use of the window, for CI, the README and benchmarks: `--screenshot` saves
-//! one rendered frame as a PNG once the run has loaded (and, with `--start`, finished
-//! training); `--measure-frames` records frame times. Either closes the window when done.
+//! Unattended use of the window, for CI, the README and benchmarks. `--screenshot` saves
+//! one rendered frame as a PNG once the run has loaded (with `--start`, once training has
+//! ended). `--measure-frames` records frame times. Either closes the window when done.
 
 use eframe::egui;
 use std::path::PathBuf;
@@ -25,7 +25,7 @@ pub struct FrameReport {
     pub frames: usize,
     /// Instances drawn in the map.
     pub projected_points: usize,
-    /// Time between the starts of consecutive frames: what the user sees.
+    /// Time between the starts of consecutive frames, which is the on-screen frame time.
     pub median_frame_ms: f64,
     pub p95_frame_ms: f64,
     /// eframe's CPU time per frame (UI code, tessellation and rendering, not vsync).
@@ -33,7 +33,7 @@ pub struct FrameReport {
     pub p95_cpu_ms: f64,
 }
 
-/// What the unattended window produced, read after the event loop returns.
+/// Results of the unattended window, read after the event loop returns.
 #[derive(Debug, Default)]
 pub struct GuiOutcome {
     pub screenshot: Option<PathBuf>,
@@ -179,7 +179,7 @@ impl Automation {
     }
 }
 
-/// The `quantile` value of `values` (nearest rank); 0 when empty.
+/// Returns the `quantile` of `values` by nearest rank, or 0 when empty.
 fn percentile(values: &mut [f64], quantile: f64) -> f64 {
     if values.is_empty() {
         return 0.0;

@@ -2,7 +2,7 @@
 //! over steps, with TensorBoard-style smoothing, a log scale and a hover readout.
 
 use eframe::egui;
-use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints};
+use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints, Points};
 
 use super::state::RunState;
 
@@ -80,6 +80,8 @@ impl CurvesView {
         let plot = Plot::new(panel.title)
             .height(height.max(80.0))
             .legend(Legend::default())
+            // No background fill: a software renderer pays for every shaded pixel.
+            .show_background(false)
             .x_axis_label("step")
             .label_formatter(move |hover: &HoverPosition<'_>| match hover {
                 HoverPosition::NearDataPoint {
@@ -119,6 +121,10 @@ impl CurvesView {
                 } else {
                     points
                 };
+                if !tag.starts_with("train/") {
+                    // Evaluations are sparse; markers show a run's first one, which no line can.
+                    plot_ui.points(Points::new(*tag, PlotPoints::from(points.clone())).radius(3.0));
+                }
                 plot_ui.line(Line::new(*tag, PlotPoints::from(points)));
             }
         });

@@ -47,6 +47,29 @@ impl EventSink for ChannelSink {
     }
 }
 
+/// Lowers the calling thread's scheduling priority by 10 nice steps. The CPU backend's
+/// worker threads, created later by this thread, inherit it. So the window's threads,
+/// and a software renderer's, get the CPU first when they need it, while an idle window
+/// costs training nothing.
+#[cfg(target_os = "linux")]
+fn lower_thread_priority() {
+    // SAFETY: gettid and setpriority take no pointers; PRIO_PROCESS with a thread id
+    // changes that thread's nice value only.
+    let result = unsafe {
+        let thread = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, thread, 10)
+    };
+    if result != 0 {
+        tracing::warn!(
+            "cannot lower the training thread's priority: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_thread_priority() {}
+
 pub struct LiveRun {
     pub run_dir: PathBuf,
     stop: Arc<AtomicBool>,
@@ -66,6 +89,7 @@ impl LiveRun {
         let handle = std::thread::Builder::new()
             .name("acf-train".into())
             .spawn(move || {
+                lower_thread_priority();
                 let mut sinks: Vec<Box<dyn EventSink>> = vec![
                     Box::new(RunDirSink::new(RunDir::new(&config.output.run_dir))),
                     Box::new(ChannelSink {

@@ -2,9 +2,10 @@
 //! projection, a slider to replay the snapshots, and a hover readout per instance.
 
 use eframe::egui;
+use std::cell::RefCell;
 use std::ops::RangeInclusive;
 
-use egui::{Color32, Mesh, Pos2, Rect, Shape, Ui, Vec2};
+use egui::{Color32, ColorImage, Pos2, Rect, Shape, TextureOptions, Ui};
 use egui_plot::{
     Legend, MarkerShape, Plot, PlotBounds, PlotGeometry, PlotItem, PlotItemBase, PlotPoint,
     PlotPoints, PlotTransform, Points, Text,
@@ -23,6 +24,7 @@ pub struct ProjectionView {
     pub follow_latest: bool,
     /// Half the side of an instance marker, in points.
     pub point_size: f32,
+    raster: RefCell<PointRaster>,
 }
 
 impl Default for ProjectionView {
@@ -31,12 +33,13 @@ impl Default for ProjectionView {
             selected: 0,
             follow_latest: true,
             point_size: 2.0,
+            raster: RefCell::default(),
         }
     }
 }
 
 impl ProjectionView {
-    /// The snapshot index the view shows, after following new snapshots.
+    /// Returns the snapshot index the view shows, after following new snapshots.
     pub fn current(&mut self, state: &RunState) -> Option<usize> {
         let count = state.snapshots.len();
         if count == 0 {
@@ -95,11 +98,17 @@ impl ProjectionView {
             &colors,
             self.point_size,
             ui.visuals().extreme_bg_color,
+            &self.raster,
         );
         let names = state.label_names.clone();
         let response = Plot::new("projection")
             .data_aspect(1.0)
+            // PCA coordinates have no units worth reading; the hover shows the instance.
+            .show_x(false)
+            .show_y(false)
             .legend(Legend::default())
+            // No background fill: a software renderer pays for every shaded pixel.
+            .show_background(false)
             .show_axes(false)
             .show(ui, |plot_ui| {
                 plot_ui.add(cloud);
@@ -109,6 +118,15 @@ impl ProjectionView {
                         .get(class)
                         .cloned()
                         .unwrap_or_else(|| format!("class {class}"));
+                    // The outline is unnamed, so the legend takes the class colour.
+                    let outline = ui_text_color(Color32::GRAY);
+                    plot_ui.points(
+                        Points::new("", PlotPoints::from(vec![[x as f64, y as f64]]))
+                            .shape(MarkerShape::Diamond)
+                            .radius(12.0)
+                            .filled(true)
+                            .color(outline),
+                    );
                     let point = PlotPoints::from(vec![[x as f64, y as f64]]);
                     plot_ui.points(
                         Points::new(name.clone(), point)
@@ -145,7 +163,7 @@ impl ProjectionView {
     }
 }
 
-/// The instance drawn nearest to `pointer`, if within [`HOVER_RADIUS`].
+/// Returns the instance drawn nearest to `pointer`, if within [`HOVER_RADIUS`].
 pub fn nearest_instance(
     snapshot: &EmbeddingSnapshot,
     transform: &PlotTransform,
@@ -222,69 +240,138 @@ fn ui_text_color(color: Color32) -> Color32 {
     Color32::from_rgb(lift(color.r()), lift(color.g()), lift(color.b()))
 }
 
-/// All instances of a snapshot as one mesh of small squares, so 20,000 points cost one
-/// shape instead of 20,000 tessellated circles. Wrong predictions are hollow squares.
-struct PointCloud {
+/// The rasterised instances of the last frame, reused while the view is unchanged.
+#[derive(Default)]
+pub struct PointRaster {
+    /// Snapshot step, plot bounds, screen rect, pixels per point and marker size.
+    key: Option<(usize, [u64; 4], [u32; 4], u32, u32)>,
+    texture: Option<egui::TextureHandle>,
+}
+
+/// All instances of a snapshot as one texture, rasterised on the CPU whenever the view
+/// changes. On a software renderer such as lavapipe, 20,000 tiny triangles cost far more
+/// than one textured rectangle, and on a GPU both are cheap. Wrong predictions are hollow.
+struct PointCloud<'a> {
     base: PlotItemBase,
-    points: Vec<([f32; 2], Color32, bool)>,
+    snapshot: &'a EmbeddingSnapshot,
+    colors: &'a [Color32],
     size: f32,
     background: Color32,
     bounds: PlotBounds,
+    raster: &'a RefCell<PointRaster>,
 }
 
-impl PointCloud {
+impl<'a> PointCloud<'a> {
     fn new(
-        snapshot: &EmbeddingSnapshot,
-        colors: &[Color32],
+        snapshot: &'a EmbeddingSnapshot,
+        colors: &'a [Color32],
         size: f32,
         background: Color32,
+        raster: &'a RefCell<PointRaster>,
     ) -> Self {
-        let n = snapshot.instance_count();
         let mut bounds = PlotBounds::NOTHING;
-        let points = (0..n)
-            .map(|i| {
-                let [x, y] = snapshot.projection[i];
-                bounds.extend_with(&PlotPoint::new(x as f64, y as f64));
-                let color = colors[snapshot.labels[i] as usize];
-                (
-                    snapshot.projection[i],
-                    color,
-                    snapshot.labels[i] != snapshot.predictions[i],
-                )
-            })
-            .collect();
-        for &[x, y] in &snapshot.projection[n..] {
+        for &[x, y] in &snapshot.projection {
             bounds.extend_with(&PlotPoint::new(x as f64, y as f64));
         }
         Self {
             // Unnamed, so the legend lists only the classes.
             base: PlotItemBase::new(String::new()),
-            points,
+            snapshot,
+            colors,
             size,
             background,
             bounds,
+            raster,
         }
+    }
+
+    /// Draws every instance into an image the size of the plot frame in physical pixels.
+    fn rasterize(&self, transform: &PlotTransform, pixels_per_point: f32) -> ColorImage {
+        let frame = *transform.frame();
+        let width = (frame.width() * pixels_per_point).round().max(1.0) as usize;
+        let height = (frame.height() * pixels_per_point).round().max(1.0) as usize;
+        let mut image = ColorImage::filled([width, height], Color32::TRANSPARENT);
+        let half = (self.size * pixels_per_point).round().max(1.0) as i64;
+        let hollow = (half / 2).max(1) - 1;
+
+        let mut fill = |cx: i64, cy: i64, radius: i64, color: Color32| {
+            for y in (cy - radius).max(0)..=(cy + radius).min(height as i64 - 1) {
+                for x in (cx - radius).max(0)..=(cx + radius).min(width as i64 - 1) {
+                    image.pixels[y as usize * width + x as usize] = color;
+                }
+            }
+        };
+        let snapshot = self.snapshot;
+        for index in 0..snapshot.instance_count() {
+            let [x, y] = snapshot.projection[index];
+            let position = transform.position_from_point(&PlotPoint::new(x as f64, y as f64));
+            let cx = ((position.x - frame.left()) * pixels_per_point) as i64;
+            let cy = ((position.y - frame.top()) * pixels_per_point) as i64;
+            let color = self.colors[snapshot.labels[index] as usize];
+            if snapshot.labels[index] == snapshot.predictions[index] {
+                fill(cx, cy, half, color);
+            } else {
+                fill(cx, cy, half + 1, color);
+                fill(cx, cy, hollow, self.background);
+            }
+        }
+        image
     }
 }
 
-impl PlotItem for PointCloud {
-    fn shapes(&self, _ui: &Ui, transform: &PlotTransform, shapes: &mut Vec<Shape>) {
-        let mut mesh = Mesh::default();
-        let clip = transform.frame().expand(self.size * 2.0);
-        let half = Vec2::splat(self.size);
-        for &([x, y], color, wrong) in &self.points {
-            let center = transform.position_from_point(&PlotPoint::new(x as f64, y as f64));
-            if !clip.contains(center) {
-                continue;
+impl PlotItem for PointCloud<'_> {
+    fn shapes(&self, ui: &Ui, transform: &PlotTransform, shapes: &mut Vec<Shape>) {
+        let frame = *transform.frame();
+        let bounds = transform.bounds();
+        let pixels_per_point = ui.ctx().pixels_per_point();
+        let key = (
+            self.snapshot.step,
+            [
+                bounds.min()[0].to_bits(),
+                bounds.min()[1].to_bits(),
+                bounds.max()[0].to_bits(),
+                bounds.max()[1].to_bits(),
+            ],
+            [
+                frame.left().to_bits(),
+                frame.top().to_bits(),
+                frame.width().to_bits(),
+                frame.height().to_bits(),
+            ],
+            pixels_per_point.to_bits(),
+            self.size.to_bits(),
+        );
+
+        let mut raster = self.raster.borrow_mut();
+        if raster.key != Some(key) || raster.texture.is_none() {
+            let image = self.rasterize(transform, pixels_per_point);
+            match &mut raster.texture {
+                Some(texture) => texture.set(image, TextureOptions::NEAREST),
+                None => {
+                    raster.texture = Some(ui.ctx().load_texture(
+                        "instances",
+                        image,
+                        TextureOptions::NEAREST,
+                    ));
+                }
             }
-            if wrong {
-                mesh.add_colored_rect(Rect::from_center_size(center, half * 2.6), color);
-                mesh.add_colored_rect(Rect::from_center_size(center, half * 1.2), self.background);
-            } else {
-                mesh.add_colored_rect(Rect::from_center_size(center, half * 2.0), color);
-            }
+            raster.key = Some(key);
         }
-        shapes.push(Shape::mesh(mesh));
+        // Only the part of the image around the points is drawn, for the same reason.
+        let texture = raster.texture.as_ref().expect("rasterised above");
+        let min = transform
+            .position_from_point(&PlotPoint::new(self.bounds.min()[0], self.bounds.max()[1]));
+        let max = transform
+            .position_from_point(&PlotPoint::new(self.bounds.max()[0], self.bounds.min()[1]));
+        let margin = self.size * 2.0 + 2.0;
+        let area = Rect::from_min_max(min, max).expand(margin).intersect(frame);
+        if area.is_positive() {
+            let uv = Rect::from_min_max(
+                ((area.min - frame.min) / frame.size()).to_pos2(),
+                ((area.max - frame.min) / frame.size()).to_pos2(),
+            );
+            shapes.push(Shape::image(texture.id(), area, uv, Color32::WHITE));
+        }
     }
 
     fn initialize(&mut self, _x_range: RangeInclusive<f64>) {}

@@ -50,6 +50,8 @@ impl ReadoutsView {
         ui.label("over steps");
         Plot::new("readouts")
             .legend(Legend::default())
+            // No background fill: a software renderer pays for every shaded pixel.
+            .show_background(false)
             .x_axis_label("step")
             .label_formatter(|hover: &HoverPosition<'_>| match hover {
                 HoverPosition::NearDataPoint {

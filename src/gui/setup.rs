@@ -8,7 +8,7 @@ use egui::Ui;
 
 use crate::config::{BackendChoice, Config, ObjectiveKind};
 
-/// What the user asked for this frame.
+/// The user's request in this frame.
 pub enum SetupAction {
     None,
     Start(Box<Config>),
@@ -23,7 +23,7 @@ pub struct SetupPanel {
     test: String,
     run_dir: String,
     open_dir: String,
-    /// Why the last Start was refused.
+    /// Reason the last Start was rejected.
     pub error: Option<String>,
 }
 
@@ -189,7 +189,7 @@ impl SetupPanel {
         });
     }
 
-    /// The form as a checked config, with the same range checks as a config file.
+    /// Returns the form as a config, with the same range checks as a config file.
     fn resolved(&self) -> anyhow::Result<Config> {
         let optional = |text: &str| {
             let text = text.trim();
@@ -209,7 +209,7 @@ impl SetupPanel {
         config.validate("the form")?;
         if crate::run::RunDir::new(&config.output.run_dir).has_run() {
             anyhow::bail!(
-                "{} already holds a run; choose another output.run_dir, or open it below",
+                "{} already contains a run; choose another output.run_dir, or open it below",
                 config.output.run_dir.display()
             );
         }

@@ -1,4 +1,4 @@
-//! What the explorer shows, built from the run's event records: curves, snapshots and
+//! The explorer's data, built from the run's event records: curves, snapshots and
 //! messages about what could not be read. It needs no window, so tests drive it with
 //! scripted records.
 
@@ -59,7 +59,7 @@ pub struct SnapshotEntry {
     pub data: SnapshotData,
 }
 
-/// Where the run is.
+/// Progress of the run.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum RunStatus {
     #[default]
@@ -75,7 +75,7 @@ pub enum RunStatus {
     Failed(String),
 }
 
-/// What hovering one instance of the map shows.
+/// Details shown when hovering one instance of the map.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceDetails {
     pub text: String,

@@ -23,7 +23,7 @@ pub struct RunWatcher {
     lines: usize,
     /// Text after the last newline: a line being written, or one cut off by a kill.
     pending: String,
-    /// The message shown while `pending` holds an incomplete line.
+    /// The message shown while `pending` contains an incomplete line.
     pending_message: Option<String>,
     sample_loaded: bool,
 }
@@ -100,8 +100,8 @@ impl RunWatcher {
         }
     }
 
-    /// An unterminated last line is either being written or was cut off. Show a message
-    /// while it lasts; drop the message once a later poll completes the line.
+    /// Shows a message while the last line is unterminated, because it is either being
+    /// written or was cut off, and drops the message once a later poll completes the line.
     fn check_pending(&mut self, state: &mut RunState) {
         if let Some(message) = self.pending_message.take() {
             state.messages.retain(|existing| existing != &message);
@@ -131,7 +131,7 @@ impl RunWatcher {
     }
 }
 
-/// The bytes of `path` from `offset` on; a file that does not exist yet reads as empty.
+/// Returns the bytes of `path` from `offset` on. A file that does not exist yet reads as empty.
 fn read_from(path: &Path, offset: u64) -> std::io::Result<Vec<u8>> {
     let mut file = match File::open(path) {
         Ok(file) => file,

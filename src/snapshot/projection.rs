@@ -8,9 +8,9 @@ use rand::{Rng, SeedableRng};
 
 use crate::model::weights::tensor_values;
 
-/// Block power iterations for the top two principal axes. Warm-started from the previous
-/// snapshot's basis, which is close, so few are needed; a cold start converges at a rate of
-/// (lambda_3 / lambda_2) per iteration.
+/// Block power iterations for the top two principal axes. They start from the previous
+/// snapshot's basis, which is close. A cold start converges at a rate of
+/// lambda_3 / lambda_2 per iteration.
 const POWER_ITERATIONS: usize = 96;
 
 /// Guards the normalisation of a column that collapsed to zero (all points equal).
@@ -94,7 +94,7 @@ fn normalize_column(column: Tensor<2>) -> Tensor<2> {
     column / norm
 }
 
-/// A fixed pseudo-random start, drawn on the host so the device's seeded random stream
+/// Returns a fixed pseudo-random start, drawn on the host so the device's seeded random stream
 /// (dropout, initialisation) is not disturbed by taking a snapshot.
 fn random_basis(dim: usize) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(0x5eed_0f9c);
@@ -212,7 +212,8 @@ mod tests {
     fn rotate_to_eigenbasis_orders_variances() {
         let mut basis = vec![1.0, 0.0, 0.0, 1.0];
         let variances = rotate_to_eigenbasis(&mut basis, [[1.0, 0.0], [0.0, 4.0]]);
-        assert!((variances[0] - 4.0).abs() < 1e-5 && (variances[1] - 1.0).abs() < 1e-5);
+        assert!((variances[0] - 4.0).abs() < 1e-5, "{variances:?}");
+        assert!((variances[1] - 1.0).abs() < 1e-5, "{variances:?}");
         assert!(
             (basis[2].abs() - 1.0).abs() < 1e-5,
             "first axis is the second input column"

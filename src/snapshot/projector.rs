@@ -96,7 +96,7 @@ pub fn snapshot_steps(run: &RunDir) -> Result<Vec<usize>> {
         .collect();
     steps.sort_unstable();
     if steps.is_empty() {
-        bail!("{}: holds no snapshot files", dir.display());
+        bail!("{}: contains no snapshot files", dir.display());
     }
     Ok(steps)
 }

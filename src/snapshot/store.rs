@@ -16,7 +16,7 @@ use crate::run::write_atomic;
 pub const SNAPSHOT_DIR: &str = "snapshots";
 /// The sample's texts and labels, inside [`SNAPSHOT_DIR`].
 pub const SAMPLE_FILE: &str = "sample.json";
-/// Value of the `format` metadata key; a reader refuses other layouts.
+/// Value of the `format` metadata key. A reader rejects other layouts.
 const FORMAT: &str = "acf-snapshot-1";
 
 /// File name of the snapshot at `step`, relative to [`SNAPSHOT_DIR`].
