@@ -106,7 +106,7 @@ fn scripted_events() -> Vec<TrainEvent> {
 /// Feeds events to the state the way a live run does: the record, then the data.
 fn feed(state: &mut RunState, events: &[TrainEvent]) {
     for event in events {
-        state.apply_record(&event_record(event).unwrap());
+        state.apply_record(&event_record(event).unwrap()).unwrap();
         match event {
             TrainEvent::SnapshotSample(sample) => state.set_sample(sample.clone()),
             TrainEvent::Snapshot(snapshot) => state.add_snapshot(snapshot.clone()),
@@ -235,7 +235,7 @@ fn damaged_run_directories_open_with_messages() {
 
     let has = |state: &RunState, needle: &str| state.messages.iter().any(|m| m.contains(needle));
     assert!(
-        has(&state, "metrics.jsonl:4: skipped invalid line"),
+        has(&state, "metrics.jsonl:4: skipped line: invalid JSON"),
         "{:?}",
         state.messages
     );
@@ -307,4 +307,91 @@ fn projector_export_flags_label_embeddings() {
         format!("{missing:#}").contains("no snapshot at step 7"),
         "{missing:#}"
     );
+}
+
+#[test]
+fn swapped_snapshot_files_are_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_run(root);
+    let snapshots = root.join("snapshots");
+    std::fs::rename(
+        snapshots.join("step-0000010.safetensors"),
+        snapshots.join("swap"),
+    )
+    .unwrap();
+    std::fs::rename(
+        snapshots.join("step-0000020.safetensors"),
+        snapshots.join("step-0000010.safetensors"),
+    )
+    .unwrap();
+    std::fs::rename(
+        snapshots.join("swap"),
+        snapshots.join("step-0000020.safetensors"),
+    )
+    .unwrap();
+
+    let mut state = RunState::default();
+    RunWatcher::open(root, &mut state).unwrap();
+    assert!(state.snapshot(1).is_none());
+    assert!(
+        state
+            .messages
+            .iter()
+            .any(|m| m.contains("contains the snapshot of step 20")),
+        "{:?}",
+        state.messages
+    );
+    let export = export_projector(root, Some(10), &root.join("projector"));
+    assert!(format!("{:#}", export.unwrap_err()).contains("contains the snapshot of step 20"));
+}
+
+#[test]
+fn sample_of_another_run_gives_no_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_run(root);
+    let mut other = sample();
+    other.instances.truncate(1);
+    std::fs::write(
+        root.join("snapshots/sample.json"),
+        serde_json::to_string(&other).unwrap(),
+    )
+    .unwrap();
+
+    let mut state = RunState::default();
+    RunWatcher::open(root, &mut state).unwrap();
+    let shown = state.snapshot(0).unwrap();
+    assert!(
+        state
+            .instance_details(&shown, 0)
+            .text
+            .starts_with("(text unavailable")
+    );
+    assert!(
+        state
+            .messages
+            .iter()
+            .any(|m| m.contains("lists 1 instances")),
+        "{:?}",
+        state.messages
+    );
+}
+
+#[test]
+fn many_invalid_lines_are_summed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_run(root);
+    let garbage: String = (0..50).map(|i| format!("not json {i}\n")).collect();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(root.join("metrics.jsonl"))
+        .unwrap();
+    file.write_all(garbage.as_bytes()).unwrap();
+
+    let mut state = RunState::default();
+    RunWatcher::open(root, &mut state).unwrap();
+    assert_eq!(state.messages.len(), 11, "{:?}", state.messages);
+    assert!(state.messages[10].contains("skipped 40 more invalid lines"));
 }

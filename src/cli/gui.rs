@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use acf::config::Config;
-use acf::gui::{GuiOptions, RunState, RunWatcher, launch};
+use acf::gui::{GuiOptions, launch};
+use acf::run::RunDir;
 use anyhow::{Result, bail};
 
 #[derive(clap::Args)]
@@ -39,9 +40,12 @@ pub fn run(args: GuiArgs) -> Result<()> {
         bail!("--start needs data.train; pass --config FILE or --set data.train=PATH");
     }
     let window_size = parse_size(&args.window_size)?;
+    // Bad paths fail here, before a window opens and a run loads.
     if let Some(run) = &args.run {
-        // A folder that is not a run directory fails here, before a window opens.
-        RunWatcher::open(run, &mut RunState::default())?;
+        RunDir::new(run).check_is_run()?;
+    }
+    if let Some(path) = &args.screenshot {
+        check_png_path(path)?;
     }
     let outcome = launch(GuiOptions {
         config,
@@ -79,4 +83,35 @@ fn parse_size(text: &str) -> Result<[f32; 2]> {
             "--window-size {text:?}: expected WIDTHxHEIGHT of at least 400x300, e.g. 1600x1000"
         ),
     }
+}
+
+fn check_png_path(path: &std::path::Path) -> Result<()> {
+    let is_png = path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("png"));
+    if !is_png {
+        bail!(
+            "--screenshot {}: the file name must end in .png",
+            path.display()
+        );
+    }
+    if path.is_dir() {
+        bail!(
+            "--screenshot {}: is a folder; give a file name",
+            path.display()
+        );
+    }
+    let parent = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty());
+    if let Some(parent) = parent
+        && !parent.is_dir()
+    {
+        bail!(
+            "--screenshot {}: folder {} does not exist; create it first",
+            path.display(),
+            parent.display()
+        );
+    }
+    Ok(())
 }

@@ -254,6 +254,12 @@ impl Config {
         for item in overrides {
             apply_override(&mut table, item)?;
         }
+        // A bad value may come from the file or from --set; the message names both.
+        let source = if overrides.is_empty() {
+            source
+        } else {
+            format!("{source} with --set overrides")
+        };
 
         let mut config: Config = toml::Value::Table(table).try_into().map_err(|err| {
             anyhow::anyhow!("{source}: {err}; see `acf train --help` for the config keys")

@@ -4,6 +4,7 @@
 use eframe::egui;
 use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints, Points};
 
+use super::projection::class_color;
 use super::state::RunState;
 
 /// One plot: a title and the tags it draws.
@@ -104,7 +105,9 @@ impl CurvesView {
             plot
         };
         plot.show(ui, |plot_ui| {
-            for tag in panel.tags {
+            for (index, tag) in panel.tags.iter().enumerate() {
+                // One colour per tag, shared by its line and markers, so the legend keeps it.
+                let color = class_color(index);
                 let Some(points) = state.curves.get(*tag) else {
                     continue;
                 };
@@ -123,9 +126,13 @@ impl CurvesView {
                 };
                 if !tag.starts_with("train/") {
                     // Evaluations are sparse; markers show a run's first one, which no line can.
-                    plot_ui.points(Points::new(*tag, PlotPoints::from(points.clone())).radius(3.0));
+                    plot_ui.points(
+                        Points::new(*tag, PlotPoints::from(points.clone()))
+                            .radius(3.0)
+                            .color(color),
+                    );
                 }
-                plot_ui.line(Line::new(*tag, PlotPoints::from(points)));
+                plot_ui.line(Line::new(*tag, PlotPoints::from(points)).color(color));
             }
         });
     }

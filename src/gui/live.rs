@@ -134,7 +134,11 @@ impl LiveRun {
         let thread_ended = self.handle.as_ref().is_some_and(JoinHandle::is_finished);
         while let Ok(message) = self.receiver.try_recv() {
             match message {
-                LiveMessage::Record(record) => state.apply_record(&record),
+                LiveMessage::Record(record) => {
+                    if let Err(problem) = state.apply_record(&record) {
+                        state.report(format!("skipped a training event: {problem}"));
+                    }
+                }
                 LiveMessage::Sample(sample) => state.set_sample(sample),
                 LiveMessage::Snapshot(snapshot) => state.add_snapshot(snapshot),
                 LiveMessage::Ended(result) => {

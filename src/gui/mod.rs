@@ -4,6 +4,7 @@
 mod app;
 mod automation;
 mod curves;
+mod file_browser;
 mod live;
 mod projection;
 mod readouts;

@@ -240,11 +240,13 @@ fn ui_text_color(color: Color32) -> Color32 {
     Color32::from_rgb(lift(color.r()), lift(color.g()), lift(color.b()))
 }
 
+/// Snapshot step, plot bounds, screen rect, pixels per point and marker size, as bits.
+type RasterKey = (usize, [u64; 4], [u32; 4], u32, u32);
+
 /// The rasterised instances of the last frame, reused while the view is unchanged.
 #[derive(Default)]
 pub struct PointRaster {
-    /// Snapshot step, plot bounds, screen rect, pixels per point and marker size.
-    key: Option<(usize, [u64; 4], [u32; 4], u32, u32)>,
+    key: Option<RasterKey>,
     texture: Option<egui::TextureHandle>,
 }
 

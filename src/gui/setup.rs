@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use egui::Ui;
 
+use super::file_browser::{FileBrowser, Pick};
 use crate::config::{BackendChoice, Config, ObjectiveKind};
 
 /// The user's request in this frame.
@@ -25,6 +26,18 @@ pub struct SetupPanel {
     open_dir: String,
     /// Reason the last Start was rejected.
     pub error: Option<String>,
+    /// The open file chooser and the field it fills.
+    browser: Option<(PathField, FileBrowser)>,
+}
+
+/// The form's path fields.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum PathField {
+    Train,
+    Validation,
+    Test,
+    RunDir,
+    OpenDir,
 }
 
 impl SetupPanel {
@@ -42,6 +55,7 @@ impl SetupPanel {
             open_dir: String::new(),
             config,
             error: None,
+            browser: None,
         }
     }
 
@@ -81,7 +95,12 @@ impl SetupPanel {
 
             ui.separator();
             ui.label("Open a run directory");
-            ui.text_edit_singleline(&mut self.open_dir);
+            path_row(
+                ui,
+                &mut self.open_dir,
+                PathField::OpenDir,
+                &mut self.browser,
+            );
             if ui
                 .add_enabled(!running, egui::Button::new("Open"))
                 .clicked()
@@ -89,6 +108,24 @@ impl SetupPanel {
                 action = SetupAction::Open(PathBuf::from(self.open_dir.trim()));
             }
         });
+
+        if let Some((field, browser)) = &mut self.browser {
+            match browser.show(ui.ctx()) {
+                Some(Some(path)) => {
+                    let text = path.display().to_string();
+                    match field {
+                        PathField::Train => self.train = text,
+                        PathField::Validation => self.validation = text,
+                        PathField::Test => self.test = text,
+                        PathField::RunDir => self.run_dir = text,
+                        PathField::OpenDir => self.open_dir = text,
+                    }
+                    self.browser = None;
+                }
+                Some(None) => self.browser = None,
+                None => {}
+            }
+        }
         action
     }
 
@@ -101,15 +138,20 @@ impl SetupPanel {
                 .on_hover_text("Hub id, resolved in the Hugging Face cache, or a local folder");
             ui.end_row();
             ui.label("data.train");
-            ui.text_edit_singleline(&mut self.train)
+            path_row(ui, &mut self.train, PathField::Train, &mut self.browser)
                 .on_hover_text("CSV, TSV or JSONL with text and label columns");
             ui.end_row();
             ui.label("data.validation");
-            ui.text_edit_singleline(&mut self.validation)
-                .on_hover_text("Empty: hold out data.validation_fraction of the training file");
+            path_row(
+                ui,
+                &mut self.validation,
+                PathField::Validation,
+                &mut self.browser,
+            )
+            .on_hover_text("Empty: hold out data.validation_fraction of the training file");
             ui.end_row();
             ui.label("data.test");
-            ui.text_edit_singleline(&mut self.test);
+            path_row(ui, &mut self.test, PathField::Test, &mut self.browser);
             ui.end_row();
             ui.label("data.text_column");
             ui.text_edit_singleline(&mut config.data.text_column);
@@ -183,7 +225,7 @@ impl SetupPanel {
                 });
             ui.end_row();
             ui.label("output.run_dir");
-            ui.text_edit_singleline(&mut self.run_dir)
+            path_row(ui, &mut self.run_dir, PathField::RunDir, &mut self.browser)
                 .on_hover_text("Must not hold a run already");
             ui.end_row();
         });
@@ -215,4 +257,26 @@ impl SetupPanel {
         }
         Ok(config)
     }
+}
+
+/// A path text field with a button that opens the file chooser for it. Returns the text
+/// field's response.
+fn path_row(
+    ui: &mut Ui,
+    text: &mut String,
+    field: PathField,
+    browser: &mut Option<(PathField, FileBrowser)>,
+) -> egui::Response {
+    let pick = match field {
+        PathField::RunDir | PathField::OpenDir => Pick::Folder,
+        _ => Pick::DataFile,
+    };
+    ui.horizontal(|ui| {
+        let response = ui.add(egui::TextEdit::singleline(text).desired_width(150.0));
+        if ui.small_button("...").on_hover_text("Browse").clicked() {
+            *browser = Some((field, FileBrowser::new(pick, text)));
+        }
+        response
+    })
+    .inner
 }

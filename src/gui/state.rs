@@ -55,6 +55,8 @@ pub enum SnapshotData {
 #[derive(Debug, Clone)]
 pub struct SnapshotEntry {
     pub step: usize,
+    /// Instance count from the event record, checked against the file.
+    pub instances: Option<usize>,
     pub readouts: AlignmentReadouts,
     pub data: SnapshotData,
 }
@@ -113,13 +115,25 @@ impl RunState {
         }
     }
 
-    /// Applies one `metrics.jsonl` record.
-    pub fn apply_record(&mut self, record: &Value) {
+    /// Applies one `metrics.jsonl` record. A record this version cannot use is an error
+    /// that gives the reason; the caller adds where it came from.
+    pub fn apply_record(&mut self, record: &Value) -> Result<(), String> {
+        let event = record.get("event").and_then(Value::as_str);
         let step = record
             .get("step")
             .and_then(Value::as_u64)
             .map(|s| s as usize);
-        match record.get("event").and_then(Value::as_str) {
+        let needs_step = matches!(event, Some("step" | "evaluation" | "snapshot"));
+        let step = match step {
+            None if needs_step => {
+                return Err(format!(
+                    "a {} record without a whole-number \"step\"",
+                    event.unwrap_or_default()
+                ));
+            }
+            step => step,
+        };
+        match event {
             Some("started") => {
                 let total_steps = field_usize(record, "total_steps").unwrap_or(0);
                 let start_step = field_usize(record, "start_step").unwrap_or(0);
@@ -133,7 +147,7 @@ impl RunState {
                 };
             }
             Some("step") => {
-                let Some(step) = step else { return };
+                let step = step.unwrap_or_default();
                 for field in STEP_FIELDS {
                     self.push_point(&format!("train/{field}"), step, record.get(field));
                 }
@@ -142,7 +156,7 @@ impl RunState {
                 }
             }
             Some("evaluation") => {
-                let Some(step) = step else { return };
+                let step = step.unwrap_or_default();
                 let split = record
                     .get("split")
                     .and_then(Value::as_str)
@@ -152,7 +166,7 @@ impl RunState {
                 }
             }
             Some("snapshot") => {
-                let Some(step) = step else { return };
+                let step = step.unwrap_or_default();
                 for field in READOUT_FIELDS {
                     self.push_point(&format!("alignment/{field}"), step, record.get(field));
                 }
@@ -163,6 +177,7 @@ impl RunState {
                 };
                 self.insert_snapshot(SnapshotEntry {
                     step,
+                    instances: field_usize(record, "instances"),
                     readouts,
                     data,
                 });
@@ -178,14 +193,17 @@ impl RunState {
             }
             // Checkpoints and the sample line need nothing drawn.
             Some("checkpoint" | "snapshot_sample") => {}
-            other => self.report(format!("skipped a record with unknown event {other:?}")),
+            Some(other) => return Err(format!("unknown event {other:?}")),
+            None => return Err("a record without an \"event\" field".into()),
         }
+        Ok(())
     }
 
     /// Adds a snapshot that arrived with its data (a live run).
     pub fn add_snapshot(&mut self, snapshot: SharedSnapshot) {
         self.insert_snapshot(SnapshotEntry {
             step: snapshot.step,
+            instances: Some(snapshot.instance_count()),
             readouts: snapshot.readouts.clone(),
             data: SnapshotData::Loaded(snapshot),
         });
@@ -198,7 +216,7 @@ impl RunState {
         self.sample = Some(sample);
     }
 
-    /// The data of snapshot `index`, read from disk the first time. A file that is missing
+    /// Returns the data of snapshot `index`, read from disk the first time. A file that is missing
     /// or damaged gives `None` and a message.
     pub fn snapshot(&mut self, index: usize) -> Option<SharedSnapshot> {
         let entry = self.snapshots.get_mut(index)?;
@@ -207,9 +225,19 @@ impl RunState {
             SnapshotData::Unavailable => return None,
             SnapshotData::OnDisk(path) => path.clone(),
         };
-        match load_snapshot(&path, entry.step) {
+        match load_snapshot(&path, entry.step, entry.instances) {
             Ok(snapshot) => {
                 entry.data = SnapshotData::Loaded(snapshot.clone());
+                let sample_size = self.sample.as_ref().map(|sample| sample.instances.len());
+                if let Some(size) = sample_size
+                    && size != snapshot.instance_count()
+                {
+                    self.report(format!(
+                        "snapshots/sample.json lists {size} instances, but the snapshot of step {} has {}; hover texts are unavailable",
+                        snapshot.step,
+                        snapshot.instance_count()
+                    ));
+                }
                 Some(snapshot)
             }
             Err(message) => {
@@ -220,7 +248,7 @@ impl RunState {
         }
     }
 
-    /// What hovering instance `index` of `snapshot` shows.
+    /// Returns the details shown when hovering instance `index` of `snapshot`.
     pub fn instance_details(&self, snapshot: &EmbeddingSnapshot, index: usize) -> InstanceDetails {
         let name = |class: u32| {
             self.label_names
@@ -228,13 +256,18 @@ impl RunState {
                 .cloned()
                 .unwrap_or_else(|| format!("class {class}"))
         };
+        // A sample of another size belongs to another run: its texts would be wrong.
         let instance = self
             .sample
             .as_ref()
+            .filter(|sample| sample.instances.len() == snapshot.instance_count())
             .and_then(|sample| sample.instances.get(index));
         InstanceDetails {
             text: instance.map_or_else(
-                || "(text unavailable: snapshots/sample.json is missing or damaged)".to_string(),
+                || {
+                    "(text unavailable: snapshots/sample.json is missing, damaged or from another run)"
+                        .to_string()
+                },
                 |instance| instance.text.clone(),
             ),
             line: instance.map(|instance| instance.line),
@@ -277,7 +310,11 @@ fn field_usize(record: &Value, key: &str) -> Option<usize> {
         .map(|value| value as usize)
 }
 
-fn load_snapshot(path: &Path, step: usize) -> Result<SharedSnapshot, String> {
+fn load_snapshot(
+    path: &Path,
+    step: usize,
+    instances: Option<usize>,
+) -> Result<SharedSnapshot, String> {
     if !path.exists() {
         return Err(format!(
             "{}: snapshot of step {step} is missing; its readouts still show in the curves",
@@ -285,5 +322,21 @@ fn load_snapshot(path: &Path, step: usize) -> Result<SharedSnapshot, String> {
         ));
     }
     let snapshot = read_snapshot(path).map_err(|err| format!("{err:#}"))?;
+    if snapshot.step != step {
+        return Err(format!(
+            "{}: contains the snapshot of step {}, but metrics.jsonl files it under step {step}; the file was renamed or copied, so it is not shown",
+            path.display(),
+            snapshot.step
+        ));
+    }
+    if let Some(expected) = instances
+        && expected != snapshot.instance_count()
+    {
+        return Err(format!(
+            "{}: has {} instances, but metrics.jsonl records {expected}; the file was replaced, so it is not shown",
+            path.display(),
+            snapshot.instance_count()
+        ));
+    }
     Ok(Arc::new(snapshot))
 }

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde_json::Value;
 
 use super::state::RunState;
@@ -26,23 +26,28 @@ pub struct RunWatcher {
     /// The message shown while `pending` contains an incomplete line.
     pending_message: Option<String>,
     sample_loaded: bool,
+    /// Invalid lines seen; past [`MAX_LINE_MESSAGES`] they are only counted.
+    invalid_lines: usize,
+    /// The message that counts the invalid lines not listed one by one.
+    invalid_summary: Option<String>,
 }
+
+/// Invalid lines reported one by one; the rest are summed up in one message.
+const MAX_LINE_MESSAGES: usize = 10;
 
 impl RunWatcher {
     /// Opens `root` and reads what is there into `state`. A folder that is not a run
     /// directory is an error; anything unreadable inside one becomes a message.
     pub fn open(root: &Path, state: &mut RunState) -> Result<RunWatcher> {
         let run = RunDir::new(root);
-        if !root.is_dir() {
-            bail!("{}: no such run directory", root.display());
-        }
-        if !run.metrics().exists() && !run.config().exists() {
-            bail!(
-                "{}: not a run directory (no metrics.jsonl or config.toml); point --run at a folder written by `acf train`",
-                root.display()
-            );
-        }
+        run.check_is_run()?;
         state.run_dir = Some(root.to_path_buf());
+        if !run.metrics().exists() {
+            state.report(format!(
+                "{}: missing, so no curves or snapshots are listed; a run writes it from its first event",
+                run.metrics().display()
+            ));
+        }
         match LabelSet::load(&run.labels()) {
             Ok(labels) => state.label_names = labels.names,
             Err(err) => state.report(format!("{err:#}; class names show as numbers")),
@@ -54,6 +59,8 @@ impl RunWatcher {
             pending: String::new(),
             pending_message: None,
             sample_loaded: false,
+            invalid_lines: 0,
+            invalid_summary: None,
         };
         watcher.poll(state);
         Ok(watcher)
@@ -90,14 +97,31 @@ impl RunWatcher {
         if line.is_empty() {
             return;
         }
-        match serde_json::from_str::<Value>(line) {
-            Ok(record) => state.apply_record(&record),
-            Err(err) => state.report(format!(
-                "{}:{}: skipped invalid line: {err}",
-                self.run.metrics().display(),
+        let problem = match serde_json::from_str::<Value>(line) {
+            Ok(record) => state.apply_record(&record).err(),
+            Err(err) => Some(format!("invalid JSON: {err}")),
+        };
+        let Some(problem) = problem else { return };
+        self.invalid_lines += 1;
+        let path = self.run.metrics();
+        if self.invalid_lines <= MAX_LINE_MESSAGES {
+            state.report(format!(
+                "{}:{}: skipped line: {problem}",
+                path.display(),
                 self.lines
-            )),
+            ));
+            return;
         }
+        if let Some(previous) = self.invalid_summary.take() {
+            state.messages.retain(|existing| existing != &previous);
+        }
+        let summary = format!(
+            "{}: skipped {} more invalid lines; the file may not be a metrics log",
+            path.display(),
+            self.invalid_lines - MAX_LINE_MESSAGES
+        );
+        state.messages.push(summary.clone());
+        self.invalid_summary = Some(summary);
     }
 
     /// Shows a message while the last line is unterminated, because it is either being

@@ -30,8 +30,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .and_then(|()| file.sync_all())
             .with_context(|| format!("cannot write {}", temporary.display()))?;
     }
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("cannot move {} to {}", temporary.display(), path.display()))?;
+    if let Err(err) = std::fs::rename(&temporary, path) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(err).with_context(|| format!("cannot replace {}", path.display()));
+    }
     Ok(())
 }
 
@@ -70,6 +72,25 @@ impl RunDir {
 
     pub fn snapshots(&self) -> PathBuf {
         self.root.join(crate::snapshot::SNAPSHOT_DIR)
+    }
+
+    /// Checks that the folder contains a run written by `acf train`, for commands that read one.
+    pub fn check_is_run(&self) -> Result<()> {
+        let root = self.root.display();
+        if self.root.is_file() {
+            anyhow::bail!(
+                "{root} is a file, not a run directory; pass the folder that `acf train` wrote"
+            );
+        }
+        if !self.root.exists() {
+            anyhow::bail!("{root}: no such run directory");
+        }
+        if !self.metrics().exists() && !self.config().exists() {
+            anyhow::bail!(
+                "{root}: not a run directory (no metrics.jsonl or config.toml); pass the folder that `acf train` wrote"
+            );
+        }
+        Ok(())
     }
 
     /// Returns whether the folder already contains a run (a config or any checkpoint).

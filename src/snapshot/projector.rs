@@ -1,7 +1,7 @@
-//! Export of one snapshot for TensorBoard's Embedding Projector: `vectors.tsv` (one
-//! embedding per row), `metadata.tsv` (a header and one row per embedding, with a `kind`
-//! column that flags the label embeddings) and `projector_config.pbtxt`, so the folder
-//! works as a TensorBoard log directory and with the standalone projector.
+//! Export of one snapshot for TensorBoard's Embedding Projector. `vectors.tsv` has one
+//! embedding per row. `metadata.tsv` has a header and one row per embedding, with a `kind`
+//! column that flags the label embeddings. `projector_config.pbtxt` makes the folder a
+//! TensorBoard log directory; the two TSV files also load in the standalone projector.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,13 @@ pub fn export_projector(
     out: &Path,
 ) -> Result<ProjectorExport> {
     let run = RunDir::new(run_dir);
+    run.check_is_run()?;
+    if out.exists() && !out.is_dir() {
+        bail!(
+            "--out {}: exists and is not a folder; choose a folder",
+            out.display()
+        );
+    }
     let steps = snapshot_steps(&run)?;
     let step = match step {
         Some(step) if steps.contains(&step) => step,
@@ -40,7 +47,15 @@ pub fn export_projector(
         ),
         None => *steps.last().expect("snapshot_steps returns at least one"),
     };
-    let snapshot = read_snapshot(&run.snapshots().join(super::snapshot_file_name(step)))?;
+    let path = run.snapshots().join(super::snapshot_file_name(step));
+    let snapshot = read_snapshot(&path)?;
+    if snapshot.step != step {
+        bail!(
+            "{}: contains the snapshot of step {}, not {step}; the file was renamed or copied",
+            path.display(),
+            snapshot.step
+        );
+    }
     let labels = LabelSet::load(&run.labels())
         .map(|labels| labels.names)
         .unwrap_or_else(|err| {
@@ -48,7 +63,16 @@ pub fn export_projector(
             Vec::new()
         });
     let sample = match read_sample(&run.snapshots().join(SAMPLE_FILE)) {
-        Ok(sample) => Some(sample),
+        Ok(sample) if sample.instances.len() == snapshot.instance_count() => Some(sample),
+        Ok(sample) => {
+            tracing::warn!(
+                "{}: lists {} instances, but the snapshot has {}; the text column stays empty",
+                run.snapshots().join(SAMPLE_FILE).display(),
+                sample.instances.len(),
+                snapshot.instance_count()
+            );
+            None
+        }
         Err(err) => {
             tracing::warn!("{err:#}; the text column stays empty");
             None

@@ -200,6 +200,21 @@ pub fn read_snapshot(path: &Path) -> Result<EmbeddingSnapshot> {
             projection.len() / 2
         )));
     }
+    let finite = |values: &[f32]| values.iter().all(|value| value.is_finite());
+    let instances = floats(instances);
+    let label_embeddings = floats(label_embeddings);
+    for (name, values) in [
+        ("instances", &instances),
+        ("label_embeddings", &label_embeddings),
+        ("projection", &projection),
+        ("basis", &basis),
+    ] {
+        if !finite(values) {
+            bail!(damaged(format!(
+                "tensor {name:?} contains NaN or infinite values"
+            )));
+        }
+    }
     let in_range = |values: &[i32]| values.iter().all(|&c| c >= 0 && (c as usize) < classes);
     if !in_range(&labels) || !in_range(&predictions) {
         bail!(damaged(format!("a class index lies outside 0..{classes}")));
@@ -208,8 +223,8 @@ pub fn read_snapshot(path: &Path) -> Result<EmbeddingSnapshot> {
     Ok(EmbeddingSnapshot {
         step,
         dim,
-        instances: floats(instances),
-        label_embeddings: floats(label_embeddings),
+        instances,
+        label_embeddings,
         labels: labels.into_iter().map(|c| c as u32).collect(),
         predictions: predictions.into_iter().map(|c| c as u32).collect(),
         projection: projection.chunks_exact(2).map(|p| [p[0], p[1]]).collect(),
