@@ -1,6 +1,8 @@
-//! Labelled text data: file readers, the label set, splits, and tokenised, padded batches.
+//! Labelled data: text file readers, image data set readers, the label set, splits, and
+//! tokenised, padded batches.
 
 mod batch;
+pub mod image;
 mod labels;
 mod splits;
 mod text;
