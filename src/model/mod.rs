@@ -3,6 +3,7 @@
 
 pub mod bert;
 pub mod classifier;
+pub mod efficientnet;
 pub mod hub;
 pub mod pooling;
 pub mod tokenizer;
