@@ -236,3 +236,44 @@ fn a_stopped_run_ends_with_a_checkpoint_and_resumes() {
     assert_eq!(summary["steps"], 6);
     assert_eq!(summary["stopped"], false);
 }
+
+/// Reads the training loss of every logged step of the run in `run`.
+fn step_losses(run: &Path) -> Vec<f64> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|event| event["event"] == "step")
+        .map(|event| event["loss"].as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn snapshots_leave_training_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_config(root);
+    for (run, every) in [("without", "0"), ("with", "2")] {
+        let set = format!("train.snapshot_every={every}");
+        let output = acf(
+            root,
+            &[
+                "train",
+                "--config",
+                "config.toml",
+                "--run-dir",
+                run,
+                "--set",
+                &set,
+            ],
+        );
+        assert!(output.status.success(), "train failed: {}", stderr(&output));
+    }
+    let without = step_losses(&root.join("without"));
+    assert_eq!(without.len(), 6);
+    assert_eq!(
+        without,
+        step_losses(&root.join("with")),
+        "same seed, same losses"
+    );
+}

@@ -54,6 +54,10 @@ impl TextClassifier {
             })
             .init(device);
         classifier.bias = Some(Param::from_tensor(Tensor::zeros([num_classes], device)));
+        // burn initialises parameters lazily, on first use. Drawing the weight now, right
+        // after the caller seeded the device, keeps a run's random stream the same whether
+        // its first use is a training step or an embedding snapshot.
+        let _ = classifier.weight.val();
         Ok(Self {
             encoder,
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
