@@ -135,8 +135,8 @@ fn scripted_events_fill_curves_snapshots_and_hover_details() {
         }
     );
 
-    let shown = state.snapshot(2).expect("live snapshots carry their data");
-    let details = state.instance_details(&shown, 2);
+    let loaded = state.snapshot(2).expect("live snapshots carry their data");
+    let details = state.instance_details(&loaded, 2);
     assert_eq!(details.text, "not bad\tat all");
     assert_eq!(details.line, Some(9));
     assert_eq!(
@@ -183,7 +183,7 @@ fn write_run(root: &Path) {
 }
 
 #[test]
-fn a_run_directory_replays_like_the_live_run() {
+fn run_directory_replays_like_live_run() {
     let dir = tempfile::tempdir().unwrap();
     write_run(dir.path());
 
@@ -269,7 +269,7 @@ fn damaged_run_directories_open_with_messages() {
 }
 
 #[test]
-fn a_folder_that_is_not_a_run_is_an_error() {
+fn watcher_rejects_non_run_folder() {
     let dir = tempfile::tempdir().unwrap();
     let error = RunWatcher::open(dir.path(), &mut RunState::default()).unwrap_err();
     assert!(
@@ -361,10 +361,10 @@ fn sample_of_another_run_gives_no_texts() {
 
     let mut state = RunState::default();
     RunWatcher::open(root, &mut state).unwrap();
-    let shown = state.snapshot(0).unwrap();
+    let loaded = state.snapshot(0).unwrap();
     assert!(
         state
-            .instance_details(&shown, 0)
+            .instance_details(&loaded, 0)
             .text
             .starts_with("(text unavailable")
     );

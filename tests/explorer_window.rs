@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use acf::config::Config;
 use acf::run::{RunDir, RunDirSink};
 use acf::train::{EventSink, TrainEvent, train_until};
-use common::{acf, head_csv, rotten_tomatoes, stderr};
+use common::{acf, head_csv, rotten_tomatoes, stderr, step_losses};
 
 /// An Xvfb server this test started, stopped on drop.
 struct VirtualDisplay {
@@ -126,7 +126,7 @@ fn assert_shows_run(path: &Path) {
 }
 
 #[test]
-fn screenshots_of_a_finished_and_a_live_run_show_curves_and_map() {
+fn screenshots_show_curves_and_map() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write_config(root);
@@ -201,7 +201,7 @@ impl EventSink for StopAfter {
 }
 
 #[test]
-fn a_stopped_run_ends_with_a_checkpoint_and_resumes() {
+fn stopped_run_checkpoints_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write_config(root);
@@ -235,17 +235,6 @@ fn a_stopped_run_ends_with_a_checkpoint_and_resumes() {
             .unwrap();
     assert_eq!(summary["steps"], 6);
     assert_eq!(summary["stopped"], false);
-}
-
-/// Reads the training loss of every logged step of the run in `run`.
-fn step_losses(run: &Path) -> Vec<f64> {
-    std::fs::read_to_string(run.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
-        .filter(|event| event["event"] == "step")
-        .map(|event| event["loss"].as_f64().unwrap())
-        .collect()
 }
 
 #[test]

@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 
 use acf::model::PretrainedFiles;
-use common::{MODEL, acf, head_csv, rotten_tomatoes, stderr};
+use common::{MODEL, acf, head_csv, rotten_tomatoes, stderr, step_losses};
 use safetensors::SafeTensors;
 use safetensors::tensor::TensorView;
 
@@ -47,17 +47,6 @@ fn write_one_layer_minilm(target: &Path) {
     safetensors::serialize_to_file(kept, None, &target.join("model.safetensors")).unwrap();
 }
 
-/// Reads the training loss of every step of the run in `run`.
-fn loss_curve(run: &Path) -> Vec<f64> {
-    std::fs::read_to_string(run.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
-        .filter(|event| event["event"] == "step")
-        .map(|event| event["loss"].as_f64().unwrap())
-        .collect()
-}
-
 fn train(root: &Path, run: &str, fused: bool) -> Vec<f64> {
     let fused_setting = format!("objective.fused={fused}");
     let output = acf(
@@ -79,7 +68,7 @@ fn train(root: &Path, run: &str, fused: bool) -> Vec<f64> {
         "train with {fused_setting} failed: {}",
         stderr(&output)
     );
-    loss_curve(&root.join(run))
+    step_losses(&root.join(run))
 }
 
 #[test]

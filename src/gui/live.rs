@@ -80,7 +80,7 @@ pub struct LiveRun {
 
 impl LiveRun {
     /// Starts training `config` on a new thread; events also go to the run directory, as
-    /// in `acf train`. `wake` asks the UI for a frame.
+    /// in `acf train`. `wake` requests a UI frame.
     pub fn start(config: Config, wake: Arc<dyn Fn() + Send + Sync>) -> Result<LiveRun> {
         let run_dir = config.output.run_dir.clone();
         let stop = Arc::new(AtomicBool::new(false));

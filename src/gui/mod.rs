@@ -27,7 +27,7 @@ pub use watch::RunWatcher;
 use crate::config::Config;
 use automation::Automation;
 
-/// How `acf gui` was asked to run.
+/// Options of one `acf gui` invocation.
 pub struct GuiOptions {
     /// The setup form's initial values.
     pub config: Config,

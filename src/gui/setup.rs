@@ -259,8 +259,8 @@ impl SetupPanel {
     }
 }
 
-/// A path text field with a button that opens the file chooser for it. Returns the text
-/// field's response.
+/// Draws a path text field with a button that opens the file chooser for it, and returns
+/// the text field's response.
 fn path_row(
     ui: &mut Ui,
     text: &mut String,

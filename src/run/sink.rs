@@ -47,7 +47,7 @@ impl EventSink for RunDirSink {
     }
 }
 
-/// The `metrics.jsonl` line of an event. Snapshot lines carry the readouts and name the
+/// Returns the `metrics.jsonl` line of an event. Snapshot lines carry the readouts and name the
 /// file with the embeddings, relative to the run directory.
 pub fn event_record(event: &TrainEvent) -> Result<serde_json::Value> {
     Ok(match event {

@@ -58,7 +58,7 @@ pub enum TrainEvent {
     Finished {
         step: usize,
         wall_seconds: f64,
-        /// The run was asked to stop before its last step; a checkpoint holds `step`.
+        /// The run was asked to stop before its last step; a checkpoint contains `step`.
         stopped: bool,
     },
 }

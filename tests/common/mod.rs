@@ -61,3 +61,14 @@ pub fn head_csv(source: &Path, target: &Path, count: usize) {
     }
     writer.flush().unwrap();
 }
+
+/// Reads the training loss of every logged step of the run in `run`.
+pub fn step_losses(run: &Path) -> Vec<f64> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|event| event["event"] == "step")
+        .map(|event| event["loss"].as_f64().unwrap())
+        .collect()
+}

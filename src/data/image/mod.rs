@@ -35,7 +35,7 @@ pub enum ImageSource {
 pub struct ImageExample {
     pub source: ImageSource,
     pub label: Option<String>,
-    /// Where the example comes from, for messages: a file path, or `file[index]` for IDX.
+    /// Origin of the example for messages: a file path, or `file[index]` for IDX.
     pub origin: String,
 }
 
