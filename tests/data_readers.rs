@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use acf::data::{Columns, LabelRequirement, LabelSet, read_examples};
+use acf::config::DataConfig;
+use acf::data::{Columns, LabelRequirement, LabelSet, load_splits, read_examples};
 
 fn columns() -> Columns {
     Columns {
@@ -182,4 +183,34 @@ fn unknown_label_names_file_line_and_choices() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("validation.csv:3: label \"postive\" is not one of the training labels [negative, positive]"), "{err}");
+}
+
+#[test]
+fn max_samples_keep_the_first_examples_of_each_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..10).map(|i| format!("text {i},{}\n", i % 2)).collect();
+    let train = write(dir.path(), "train.csv", &format!("text,label\n{rows}"));
+    let validation = write(dir.path(), "validation.csv", &format!("text,label\n{rows}"));
+    let config = DataConfig {
+        train: Some(train),
+        validation: Some(validation),
+        max_train_samples: Some(4),
+        max_eval_samples: Some(3),
+        ..DataConfig::default()
+    };
+    let splits = load_splits(&config, 42, None).unwrap();
+    let texts = |examples: &[acf::data::TextExample]| -> Vec<String> {
+        examples
+            .iter()
+            .map(|example| example.text.clone())
+            .collect()
+    };
+    assert_eq!(
+        texts(&splits.train.examples),
+        ["text 0", "text 1", "text 2", "text 3"]
+    );
+    assert_eq!(splits.train.labels, [0, 1, 0, 1]);
+    let validation = splits.validation.unwrap();
+    assert_eq!(texts(&validation.examples), ["text 0", "text 1", "text 2"]);
+    assert_eq!(validation.labels, [0, 1, 0]);
 }

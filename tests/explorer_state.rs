@@ -39,6 +39,8 @@ fn sample() -> SnapshotSample {
                 label: 1,
             },
         ],
+        thumbnail_size: None,
+        sprite: None,
     }
 }
 

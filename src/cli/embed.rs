@@ -1,15 +1,18 @@
 //! `acf embed`: sentence embeddings as sentence-transformers' `encode` computes them
-//! (pooling from `1_Pooling/config.json`, truncation at `max_seq_length`, L2 normalisation).
+//! (pooling from `1_Pooling/config.json`, truncation at `max_seq_length`, L2 normalisation),
+//! or image embeddings: the backbone's pooled feature, L2-normalised.
 
 use std::path::PathBuf;
 
-use acf::config::Pooling;
-use acf::data::{EncodedDataset, LabelRequirement, TokenBatch, columns, read_examples};
-use acf::device::select_device;
+use acf::config::{DataConfig, Pooling};
+use acf::data::image::{ImageDataset, ImageTransform, read_image_inputs};
+use acf::data::{Dataset, EncodedDataset, LabelRequirement, TokenBatch, columns, read_examples};
+use acf::device::{SelectedDevice, select_device};
 use acf::loss::l2_normalize;
+use acf::model::efficientnet::{EfficientNetLite0, INPUT_MEAN, INPUT_STD};
 use acf::model::pooling::pool;
 use acf::model::weights::tensor_values;
-use acf::model::{PretrainedFiles, TextTokenizer};
+use acf::model::{ModelKind, PretrainedFiles, TextTokenizer, image_backbone_weights};
 use acf::run::write_atomic;
 use anyhow::{Result, bail};
 use burn::module::Module;
@@ -23,13 +26,15 @@ const DEFAULT_MAX_LENGTH: usize = 512;
 
 #[derive(clap::Args)]
 pub struct EmbedArgs {
-    /// Hub id (resolved through the Hugging Face cache) or local model folder.
+    /// Hub id (resolved through the Hugging Face cache) or local model folder; an image
+    /// backbone folder (models/efficientnet-lite0) embeds images.
     #[arg(long, value_name = "MODEL")]
     model: String,
-    /// Texts: .txt with one text a line, or CSV, TSV or JSONL with a `text` column.
-    #[arg(long, value_name = "FILE")]
+    /// Texts: .txt with one text a line, or CSV, TSV or JSONL with a `text` column. Images:
+    /// an image file, a folder (searched recursively), an IDX image file or a CSV of paths.
+    #[arg(long, value_name = "PATH")]
     input: PathBuf,
-    /// JSONL output, one {"text", "embedding"} object a line.
+    /// JSONL output, one {"text" or "image", "embedding"} object a line.
     #[arg(long, value_name = "FILE")]
     output: PathBuf,
     /// Tokens per text, special tokens included; default: the checkpoint's max_seq_length.
@@ -38,7 +43,10 @@ pub struct EmbedArgs {
     /// Pooling; default: the checkpoint's 1_Pooling/config.json, else cls.
     #[arg(long, value_enum)]
     pooling: Option<PoolingArg>,
-    /// Texts per forward pass.
+    /// Side of the square images fed to an image backbone, pixels.
+    #[arg(long, default_value_t = 224, value_name = "PIXELS")]
+    image_size: u32,
+    /// Inputs per forward pass.
     #[arg(long, default_value_t = 32, value_name = "COUNT")]
     batch_size: usize,
     #[command(flatten)]
@@ -55,6 +63,14 @@ enum PoolingArg {
 pub fn run(args: EmbedArgs) -> Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size 0 is out of range; it must be >= 1");
+    }
+    let selected = select_device(
+        args.device
+            .backend
+            .unwrap_or(acf::config::BackendChoice::Auto),
+    )?;
+    if ModelKind::of(&args.model) == ModelKind::Image {
+        return embed_images(&args, &selected);
     }
     let files = PretrainedFiles::resolve(&args.model)?;
     let max_length = args
@@ -76,11 +92,6 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     )?;
     let dataset = EncodedDataset::new(examples, Vec::new(), &tokenizer)?;
 
-    let selected = select_device(
-        args.device
-            .backend
-            .unwrap_or(acf::config::BackendChoice::Auto),
-    )?;
     let encoder = files.load_encoder(&selected.device)?.valid();
     if pooling == Pooling::Pooler && encoder.pooler.is_none() {
         bail!(
@@ -110,5 +121,45 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     }
     write_atomic(&args.output, output.as_bytes())?;
     tracing::info!(output = %args.output.display(), texts = dataset.len(), max_length, %pooling, "embeddings written");
+    Ok(())
+}
+
+/// Writes the L2-normalised pooled features of the pre-trained image backbone.
+fn embed_images(args: &EmbedArgs, selected: &SelectedDevice) -> Result<()> {
+    if !(32..=1024).contains(&args.image_size) {
+        bail!(
+            "--image-size {} is out of range; it must be in [32, 1024] pixels",
+            args.image_size
+        );
+    }
+    let backbone = EfficientNetLite0::load_pretrained(
+        &image_backbone_weights(&args.model)?,
+        &selected.device,
+    )?
+    .valid();
+    let examples = read_image_inputs(&args.input, &DataConfig::default())?;
+    let transform = ImageTransform {
+        size: args.image_size,
+        mean: INPUT_MEAN,
+        std: INPUT_STD,
+        augment: false,
+    };
+    let (dataset, _) = ImageDataset::new(examples, Vec::new(), transform, false)?;
+
+    let mut output = String::new();
+    let indices: Vec<usize> = (0..dataset.len()).collect();
+    for chunk in indices.chunks(args.batch_size) {
+        let batch = dataset.batch(chunk, None, &selected.device)?;
+        let embeddings = l2_normalize(backbone.features(batch.pixels));
+        let [_, width] = embeddings.dims();
+        let values = tensor_values(embeddings);
+        for (row, &index) in values.chunks(width).zip(chunk) {
+            let line = json!({"image": dataset.examples[index].origin, "embedding": row});
+            output.push_str(&serde_json::to_string(&line)?);
+            output.push('\n');
+        }
+    }
+    write_atomic(&args.output, output.as_bytes())?;
+    tracing::info!(output = %args.output.display(), images = dataset.len(), image_size = args.image_size, "embeddings written");
     Ok(())
 }

@@ -2,20 +2,23 @@
 
 use std::path::PathBuf;
 
+use acf::data::image::{ImageDataset, encode_labels, read_images};
 use acf::data::{EncodedDataset, LabelRequirement, columns, read_examples};
-use acf::train::evaluate::evaluate;
+use acf::train::evaluate::{Evaluation, evaluate};
 use anyhow::Result;
 use serde_json::json;
 
-use super::run_model::load_run;
+use super::run_model::{TrainedModel, load_run};
 use super::{DeviceArgs, RunArgs};
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
     #[command(flatten)]
     run: RunArgs,
-    /// Labelled CSV, TSV or JSONL file with the run's column names.
-    #[arg(long, value_name = "FILE")]
+    /// Labelled data in the run's format: a CSV, TSV or JSONL file with the run's column
+    /// names; for an image run, a class-per-folder tree, an IDX image file or a CSV of
+    /// path,label.
+    #[arg(long, value_name = "PATH")]
     data: PathBuf,
     #[command(flatten)]
     device: DeviceArgs,
@@ -23,22 +26,43 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs) -> Result<()> {
     let trained = load_run(&args.run, args.device.backend)?;
-    let examples = read_examples(
-        &args.data,
-        &columns(&trained.config.data),
-        LabelRequirement::Required,
-    )?;
-    let labels = trained.labels.encode(&examples, &args.data)?;
-    let dataset = EncodedDataset::new(examples, labels, &trained.tokenizer)?;
-
-    let evaluation = evaluate(
-        &trained.model,
-        &dataset,
-        &trained.config.objective,
-        trained.config.eval_batch_size(),
-        trained.tokenizer.pad_id(),
-        &trained.selected.device,
-    )?;
+    let config = &trained.config;
+    let device = &trained.selected.device;
+    let evaluation: Evaluation = match &trained.model {
+        TrainedModel::Text { model, tokenizer } => {
+            let examples = read_examples(
+                &args.data,
+                &columns(&config.data),
+                LabelRequirement::Required,
+            )?;
+            let labels = trained.labels.encode(&examples, &args.data)?;
+            let dataset = EncodedDataset::new(examples, labels, tokenizer)?;
+            evaluate(
+                model,
+                &dataset,
+                &config.objective,
+                config.eval_batch_size(),
+                device,
+            )?
+        }
+        TrainedModel::Image { model, transform } => {
+            let examples = read_images(&args.data, &config.data)?;
+            let labels = encode_labels(&trained.labels, &examples)?;
+            let (dataset, _) = ImageDataset::new(
+                examples,
+                labels,
+                transform.clone(),
+                config.data.skip_bad_images,
+            )?;
+            evaluate(
+                model,
+                &dataset,
+                &config.objective,
+                config.eval_batch_size(),
+                device,
+            )?
+        }
+    };
     let report = json!({
         "data": args.data,
         "examples": evaluation.examples,

@@ -10,6 +10,7 @@ mod progress;
 mod run_model;
 mod train;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -75,6 +76,7 @@ pub fn run() -> ExitCode {
             }),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 

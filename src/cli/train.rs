@@ -16,13 +16,22 @@ Config keys (TOML sections, or --set section.key=value):
   model.name                 hub id (resolved in the Hugging Face cache) or local folder
   model.pooling              cls | mean | pooler; default from 1_Pooling/config.json, else cls
   model.max_length           tokens per example, special tokens included; longer text is truncated (default 128)
-  data.train                 CSV, TSV or JSONL file with text and label columns
+  model.image_size           side of the square input images of an image backbone, pixels (default 224)
+  data.train                 CSV, TSV or JSONL file with text and label columns; for an image
+                             backbone: a class-per-folder tree, an IDX image file (its
+                             *-labels-idx1-ubyte[.gz] beside it), or a CSV of path,label
   data.validation            labelled file for evaluation, or:
   data.validation_fraction   fraction of the training file held out, in (0, 1)
   data.test                  optional labelled file, evaluated at the end
   data.text_column           column of the text (default text)
   data.text_pair_column      optional second segment for sentence-pair tasks
   data.label_column          column of the label, string or integer (default label)
+  data.image_column          column of the image path in a CSV image list (default path)
+  data.skip_bad_images       skip images that fail to decode, with a count (default false)
+  data.augment               random crop and horizontal flip of training images (default false)
+  data.max_train_samples     keep the first N training examples (default: all)
+  data.max_eval_samples      keep the first N validation examples (default: all)
+  data.max_test_samples      keep the first N test examples (default: all)
   objective.kind             ce | supcon | scl | acf (default acf)
   objective.temperature      softmax temperature tau of the contrastive term, > 0 (default 0.1)
   objective.lambda           contrastive weight in [0, 1]; cross-entropy gets 1 - lambda (default 0.5)

@@ -55,6 +55,8 @@ pub struct ModelConfig {
     pub pooling: Option<Pooling>,
     /// Maximum tokens per example, special tokens included; longer text is truncated.
     pub max_length: usize,
+    /// Side of the square images an image backbone sees, in pixels.
+    pub image_size: u32,
 }
 
 impl Default for ModelConfig {
@@ -63,6 +65,7 @@ impl Default for ModelConfig {
             name: "sentence-transformers/all-MiniLM-L6-v2".into(),
             pooling: None,
             max_length: 128,
+            image_size: 224,
         }
     }
 }
@@ -78,6 +81,20 @@ pub struct DataConfig {
     pub text_column: String,
     pub text_pair_column: Option<String>,
     pub label_column: String,
+    /// Column of the image path in a CSV image list; paths are relative to the CSV.
+    pub image_column: String,
+    /// Skip images that fail to decode, with a count, instead of stopping.
+    pub skip_bad_images: bool,
+    /// Random crop (after resizing to 8/7 of `model.image_size`) and horizontal flip of
+    /// training images.
+    pub augment: bool,
+    /// Keep only the first this many training examples (after a validation fraction is
+    /// held out), as `run_glue.py`'s `max_train_samples`.
+    pub max_train_samples: Option<usize>,
+    /// Keep only the first this many validation examples.
+    pub max_eval_samples: Option<usize>,
+    /// Keep only the first this many test examples.
+    pub max_test_samples: Option<usize>,
 }
 
 impl Default for DataConfig {
@@ -90,6 +107,12 @@ impl Default for DataConfig {
             text_column: "text".into(),
             text_pair_column: None,
             label_column: "label".into(),
+            image_column: "path".into(),
+            skip_bad_images: false,
+            augment: false,
+            max_train_samples: None,
+            max_eval_samples: None,
+            max_test_samples: None,
         }
     }
 }

@@ -86,6 +86,21 @@ impl Config {
                 self.model.max_length
             );
         }
+        if !(32..=1024).contains(&self.model.image_size) {
+            bail!(
+                "{source}: model.image_size = {} is out of range; it must be in [32, 1024] pixels",
+                self.model.image_size
+            );
+        }
+        for (key, value) in [
+            ("max_train_samples", self.data.max_train_samples),
+            ("max_eval_samples", self.data.max_eval_samples),
+            ("max_test_samples", self.data.max_test_samples),
+        ] {
+            if value == Some(0) {
+                bail!("{source}: data.{key} = 0 leaves no examples; set it >= 1 or remove it");
+            }
+        }
         if let Some(fraction) = self.data.validation_fraction {
             if !(fraction > 0.0 && fraction < 1.0) {
                 bail!(

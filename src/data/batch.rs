@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::TextExample;
+use super::dataset::{Batch, Dataset};
 use crate::model::{TextTokenizer, TokenizedText};
 
 /// Batches are padded to a multiple of this many tokens, which bounds the number of
@@ -20,6 +21,8 @@ pub struct EncodedDataset {
     pub tokens: Vec<TokenizedText>,
     /// Class index per example; empty for unlabelled inputs.
     pub labels: Vec<usize>,
+    /// The tokenizer's padding token.
+    pub pad_id: u32,
 }
 
 impl EncodedDataset {
@@ -37,26 +40,44 @@ impl EncodedDataset {
             examples,
             tokens,
             labels,
+            pad_id: tokenizer.pad_id(),
         })
     }
+}
 
-    pub fn len(&self) -> usize {
+impl Dataset for EncodedDataset {
+    type Batch = TokenBatch;
+
+    fn len(&self) -> usize {
         self.tokens.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.tokens.is_empty()
+    fn labels(&self) -> &[usize] {
+        &self.labels
     }
 
-    /// Builds the batch of the examples at `indices`.
-    pub fn batch(&self, indices: &[usize], pad_id: u32, device: &Device) -> TokenBatch {
+    fn batch(&self, indices: &[usize], _: Option<u64>, device: &Device) -> Result<TokenBatch> {
         let tokens: Vec<&TokenizedText> = indices.iter().map(|&i| &self.tokens[i]).collect();
         let labels: Option<Vec<usize>> = if self.labels.is_empty() {
             None
         } else {
             Some(indices.iter().map(|&i| self.labels[i]).collect())
         };
-        TokenBatch::new(&tokens, labels.as_deref(), pad_id, device)
+        Ok(TokenBatch::new(
+            &tokens,
+            labels.as_deref(),
+            self.pad_id,
+            device,
+        ))
+    }
+
+    fn describe(&self, index: usize) -> (usize, String) {
+        let example = &self.examples[index];
+        let text = match &example.text_pair {
+            Some(pair) => format!("{} [SEP] {pair}", example.text),
+            None => example.text.clone(),
+        };
+        (example.line, text)
     }
 }
 
@@ -130,6 +151,12 @@ impl TokenBatch {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Batch for TokenBatch {
+    fn labels(&self) -> Option<Tensor<1, Int>> {
+        self.labels.clone()
     }
 }
 

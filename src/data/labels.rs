@@ -17,10 +17,16 @@ impl LabelSet {
     /// Collects the distinct labels of the training examples. All-integer label sets are
     /// ordered numerically (so `0`..`9` keep their index), others lexicographically.
     pub fn from_examples(examples: &[TextExample]) -> LabelSet {
-        let mut names: Vec<String> = examples
-            .iter()
-            .filter_map(|example| example.label.clone())
-            .collect();
+        LabelSet::from_labels(
+            examples
+                .iter()
+                .filter_map(|example| example.label.as_deref()),
+        )
+    }
+
+    /// Collects distinct labels in the order [`LabelSet::from_examples`] describes.
+    pub fn from_labels<'a>(labels: impl Iterator<Item = &'a str>) -> LabelSet {
+        let mut names: Vec<String> = labels.map(str::to_string).collect();
         names.sort();
         names.dedup();
         if names.iter().all(|name| name.parse::<i64>().is_ok()) {

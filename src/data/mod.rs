@@ -2,12 +2,14 @@
 //! tokenised, padded batches.
 
 mod batch;
+mod dataset;
 pub mod image;
 mod labels;
-mod splits;
+pub mod splits;
 mod text;
 
 pub use batch::{EncodedDataset, TokenBatch, shuffled_batches};
+pub use dataset::{Batch, Dataset};
 pub use labels::LabelSet;
 pub use splits::{Split, Splits, columns, load_splits};
 pub use text::{Columns, LabelRequirement, TextExample, read_examples};

@@ -1,7 +1,7 @@
 //! Train, validation and test splits from the `[data]` config: separate files, or a
 //! validation fraction split off the training file with a seeded shuffle.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use rand::SeedableRng;
@@ -62,16 +62,7 @@ pub fn load_splits(
 
     let mut validation = None;
     if let Some(fraction) = config.validation_fraction {
-        train_examples.shuffle(&mut StdRng::seed_from_u64(seed));
-        let held_out = ((train_examples.len() as f64) * fraction).round() as usize;
-        if held_out == 0 || held_out >= train_examples.len() {
-            bail!(
-                "{}: data.validation_fraction = {fraction} leaves {held_out} of {} examples for validation; adjust it",
-                train_path.display(),
-                train_examples.len()
-            );
-        }
-        let validation_examples = train_examples.split_off(train_examples.len() - held_out);
+        let validation_examples = hold_out(&mut train_examples, fraction, seed, &train_path)?;
         let encoded = labels.encode(&validation_examples, &train_path)?;
         validation = Some(Split {
             path: train_path.clone(),
@@ -93,7 +84,14 @@ pub fn load_splits(
     if validation.is_none() {
         validation = read_split(&config.validation)?;
     }
-    let test = read_split(&config.test)?;
+    let mut test = read_split(&config.test)?;
+    keep_first(&mut train_examples, config.max_train_samples);
+    if let Some(split) = &mut validation {
+        split.truncate(config.max_eval_samples);
+    }
+    if let Some(split) = &mut test {
+        split.truncate(config.max_test_samples);
+    }
 
     let train_labels = labels.encode(&train_examples, &train_path)?;
     Ok(Splits {
@@ -106,4 +104,32 @@ pub fn load_splits(
         validation,
         test,
     })
+}
+
+impl Split {
+    fn truncate(&mut self, limit: Option<usize>) {
+        keep_first(&mut self.examples, limit);
+        keep_first(&mut self.labels, limit);
+    }
+}
+
+/// Moves a seeded random `fraction` of `examples` out of the training set and returns it.
+pub fn hold_out<T>(examples: &mut Vec<T>, fraction: f64, seed: u64, path: &Path) -> Result<Vec<T>> {
+    examples.shuffle(&mut StdRng::seed_from_u64(seed));
+    let held_out = ((examples.len() as f64) * fraction).round() as usize;
+    if held_out == 0 || held_out >= examples.len() {
+        bail!(
+            "{}: data.validation_fraction = {fraction} leaves {held_out} of {} examples for validation; adjust it",
+            path.display(),
+            examples.len()
+        );
+    }
+    Ok(examples.split_off(examples.len() - held_out))
+}
+
+/// Keeps the first `limit` items, as the `data.max_*_samples` keys ask.
+pub fn keep_first<T>(items: &mut Vec<T>, limit: Option<usize>) {
+    if let Some(limit) = limit {
+        items.truncate(limit);
+    }
 }

@@ -4,6 +4,7 @@
 use eframe::egui;
 use std::cell::RefCell;
 use std::ops::RangeInclusive;
+use std::sync::Arc;
 
 use egui::{Color32, ColorImage, Pos2, Rect, Shape, TextureOptions, Ui};
 use egui_plot::{
@@ -25,6 +26,8 @@ pub struct ProjectionView {
     /// Half the side of an instance marker, in points.
     pub point_size: f32,
     raster: RefCell<PointRaster>,
+    /// The sample's thumbnail sprite on the GPU, keyed by the sprite's address.
+    sprite_texture: Option<(usize, egui::TextureHandle)>,
 }
 
 impl Default for ProjectionView {
@@ -34,6 +37,7 @@ impl Default for ProjectionView {
             follow_latest: true,
             point_size: 2.0,
             raster: RefCell::default(),
+            sprite_texture: None,
         }
     }
 }
@@ -156,10 +160,45 @@ impl ProjectionView {
             .and_then(|pointer| nearest_instance(&snapshot, &response.transform, pointer));
         if let Some(index) = hovered {
             let details = state.instance_details(&snapshot, index);
+            let thumbnail = self.thumbnail(ui.ctx(), state, snapshot.instance_count(), index);
             response
                 .response
-                .on_hover_ui_at_pointer(|ui| details_ui(ui, &details));
+                .on_hover_ui_at_pointer(|ui| details_ui(ui, &details, thumbnail));
         }
+    }
+
+    /// The texture and cell of instance `index`'s thumbnail, for image samples whose
+    /// size matches the snapshot.
+    fn thumbnail(
+        &mut self,
+        ctx: &egui::Context,
+        state: &RunState,
+        instances: usize,
+        index: usize,
+    ) -> Option<(egui::TextureId, Rect)> {
+        let sprite = state
+            .sample
+            .as_ref()
+            .and_then(|sample| sample.sprite.clone())
+            .filter(|sprite| sprite.count == instances)?;
+        let key = Arc::as_ptr(&sprite) as usize;
+        if self
+            .sprite_texture
+            .as_ref()
+            .is_none_or(|(cached, _)| *cached != key)
+        {
+            let (width, height) = sprite.image.dimensions();
+            let image =
+                ColorImage::from_rgb([width as usize, height as usize], sprite.image.as_raw());
+            let texture = ctx.load_texture("thumbnails", image, TextureOptions::NEAREST);
+            self.sprite_texture = Some((key, texture));
+        }
+        let texture = &self.sprite_texture.as_ref()?.1;
+        let [left, top, right, bottom] = sprite.uv(index);
+        Some((
+            texture.id(),
+            Rect::from_min_max(Pos2::new(left, top), Pos2::new(right, bottom)),
+        ))
     }
 }
 
@@ -181,11 +220,20 @@ pub fn nearest_instance(
         .map(|(index, _)| index)
 }
 
-fn details_ui(ui: &mut Ui, details: &InstanceDetails) {
+/// Side of a hovered thumbnail, in points.
+const THUMBNAIL_POINTS: f32 = 96.0;
+
+fn details_ui(ui: &mut Ui, details: &InstanceDetails, thumbnail: Option<(egui::TextureId, Rect)>) {
     ui.set_max_width(420.0);
+    if let Some((texture, uv)) = thumbnail {
+        ui.add(egui::Image::new((texture, egui::vec2(THUMBNAIL_POINTS, THUMBNAIL_POINTS))).uv(uv));
+    }
     ui.label(egui::RichText::new(&details.text).italics());
-    if let Some(line) = details.line {
-        ui.label(format!("source line {line}"));
+    // An image's text is its file (or IDX record), so its position is a record number.
+    match (details.line, thumbnail) {
+        (Some(line), None) => _ = ui.label(format!("source line {line}")),
+        (Some(record), Some(_)) => _ = ui.label(format!("record {record} of the split")),
+        (None, _) => {}
     }
     let verdict = if details.label == details.predicted {
         "correct"

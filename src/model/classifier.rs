@@ -1,33 +1,17 @@
-//! The fine-tuned model: encoder, pooling, and a linear classifier whose rows are the
-//! label embeddings e_c of the ACF objective.
+//! What every fine-tuned model of a run shares: an encoder whose pooled output is the
+//! instance representation h_i, and a linear head whose rows are the label embeddings e_c
+//! of the ACF objective.
 
-use std::path::Path;
-
-use anyhow::{Result, bail};
 use burn::module::{Initializer, Param};
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
-use super::bert::{BertConfig, BertModel};
-use super::pooling::pool;
-use super::weights::{WeightSink, WeightSource};
-use crate::config::Pooling;
-use crate::data::TokenBatch;
+use super::weights::WeightSink;
+use crate::data::Batch;
 
-/// Standard deviation of the new classifier's initial weights, as `transformers`
-/// initialises heads (`initializer_range` = 0.02).
-const CLASSIFIER_INIT_STD: f64 = 0.02;
-
-#[derive(Module, Debug)]
-pub struct TextClassifier {
-    pub encoder: BertModel,
-    /// Dropout on the pooled vector before the classifier, as in BertForSequenceClassification.
-    pub dropout: Dropout,
-    /// Weight [d, C] in burn's layout; row c of its transpose is the label embedding e_c.
-    pub classifier: Linear,
-    #[module(skip)]
-    pub pooling: Pooling,
-}
+/// Standard deviation of a new head's initial weights, as `transformers` initialises
+/// heads (`initializer_range` = 0.02).
+const HEAD_INIT_STD: f64 = 0.02;
 
 /// Output of one forward pass.
 pub struct ClassifierOutput {
@@ -37,95 +21,34 @@ pub struct ClassifierOutput {
     pub logits: Tensor<2>,
 }
 
-impl TextClassifier {
-    /// Wraps a pre-trained encoder with a freshly initialised classifier for `num_classes`.
-    pub fn new(
-        encoder: BertModel,
-        config: &BertConfig,
-        num_classes: usize,
-        pooling: Pooling,
-        device: &Device,
-    ) -> Result<Self> {
-        check_pooling(&encoder, pooling)?;
-        let mut classifier = LinearConfig::new(config.hidden_size, num_classes)
-            .with_initializer(Initializer::Normal {
-                mean: 0.0,
-                std: CLASSIFIER_INIT_STD,
-            })
-            .init(device);
-        classifier.bias = Some(Param::from_tensor(Tensor::zeros([num_classes], device)));
-        // burn initialises parameters lazily, on first use. Drawing the weight now, right
-        // after the caller seeded the device, keeps a run's random stream the same whether
-        // its first use is a training step or an embedding snapshot.
-        let _ = classifier.weight.val();
-        Ok(Self {
-            encoder,
-            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
-            classifier,
-            pooling,
-        })
-    }
+/// A pre-trained encoder with a classification head, as the trainer, evaluation and
+/// snapshots use it. `Batch` is the input the encoder takes (tokens or pixels).
+pub trait Classifier: Module {
+    type Batch: Batch;
 
-    /// Loads a fine-tuned checkpoint written by [`TextClassifier::export`]: encoder tensors
-    /// under `bert.` and the head under `classifier.`, as `BertForSequenceClassification`.
-    pub fn load(
-        path: &Path,
-        config: &BertConfig,
-        num_classes: usize,
-        pooling: Pooling,
-        device: &Device,
-    ) -> Result<Self> {
-        let mut weights = WeightSource::open(path, "bert.", device)?;
-        let encoder = BertModel::load(&mut weights, config)?;
-        let classifier = weights.linear("classifier", config.hidden_size, num_classes)?;
-        weights.finish()?;
-        check_pooling(&encoder, pooling)?;
-        Ok(Self {
-            encoder,
-            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
-            classifier,
-            pooling,
-        })
-    }
-
-    /// Collects every parameter under `BertForSequenceClassification`'s names.
-    pub fn export(&self) -> WeightSink {
-        let mut sink = WeightSink::default();
-        let mut encoder = WeightSink::default();
-        self.encoder.export(&mut encoder);
-        sink.extend_prefixed("bert.", encoder);
-        sink.linear("classifier", &self.classifier);
-        sink
-    }
-
-    pub fn num_classes(&self) -> usize {
-        self.classifier.weight.dims()[1]
-    }
+    fn forward(&self, batch: &Self::Batch) -> ClassifierOutput;
 
     /// Label embeddings e_c, [C, d].
-    pub fn label_embeddings(&self) -> Tensor<2> {
-        self.classifier.weight.val().transpose()
-    }
+    fn label_embeddings(&self) -> Tensor<2>;
 
-    pub fn forward(&self, batch: &TokenBatch) -> ClassifierOutput {
-        let outputs = self.encoder.forward(
-            batch.input_ids.clone(),
-            batch.token_type_ids.clone(),
-            batch.attention_mask.clone(),
-        );
-        let pooled = pool(outputs, batch.attention_mask.clone(), self.pooling);
-        let logits = self
-            .classifier
-            .forward(self.dropout.forward(pooled.clone()));
-        ClassifierOutput { pooled, logits }
-    }
+    fn num_classes(&self) -> usize;
+
+    /// Collects every parameter and buffer under the checkpoint's tensor names.
+    fn export(&self) -> WeightSink;
 }
 
-fn check_pooling(encoder: &BertModel, pooling: Pooling) -> Result<()> {
-    if pooling == Pooling::Pooler && encoder.pooler.is_none() {
-        bail!(
-            "model.pooling = \"pooler\" needs pooler.dense weights, which this checkpoint does not have; use \"cls\" or \"mean\""
-        );
-    }
-    Ok(())
+/// A new classification head [d -> C]: normal weights, zero bias.
+pub fn new_head(d_input: usize, num_classes: usize, device: &Device) -> Linear {
+    let mut head = LinearConfig::new(d_input, num_classes)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: HEAD_INIT_STD,
+        })
+        .init(device);
+    head.bias = Some(Param::from_tensor(Tensor::zeros([num_classes], device)));
+    // burn initialises parameters lazily, on first use. Drawing the weight now, right
+    // after the caller seeded the device, keeps a run's random stream the same whether
+    // its first use is a training step or an embedding snapshot.
+    let _ = head.weight.val();
+    head
 }

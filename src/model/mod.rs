@@ -1,11 +1,14 @@
 //! Encoders and the classifier head: the BERT family, configured from a checkpoint's
-//! `config.json`, weights from `model.safetensors`, tokenizer from `tokenizer.json`.
+//! `config.json`, weights from `model.safetensors`, tokenizer from `tokenizer.json`, and
+//! the EfficientNet-Lite0 image backbone.
 
 pub mod bert;
 pub mod classifier;
 pub mod efficientnet;
 pub mod hub;
+pub mod image_classifier;
 pub mod pooling;
+pub mod text_classifier;
 pub mod tokenizer;
 pub mod weights;
 
@@ -16,7 +19,9 @@ use burn::prelude::*;
 use serde::Deserialize;
 
 pub use bert::{BertConfig, BertModel};
-pub use classifier::{ClassifierOutput, TextClassifier};
+pub use classifier::{Classifier, ClassifierOutput};
+pub use image_classifier::ImageClassifier;
+pub use text_classifier::TextClassifier;
 pub use tokenizer::{TextTokenizer, TokenizedText};
 
 use crate::config::Pooling;
@@ -122,4 +127,50 @@ impl PretrainedFiles {
         weights.finish()?;
         Ok(encoder)
     }
+}
+
+/// `model_type` in the `config.json` that `scripts/convert_efficientnet_lite0.py` writes.
+pub const EFFICIENTNET_LITE0_TYPE: &str = "efficientnet-lite0";
+
+/// What `model.name` holds: a BERT-family text encoder or an image backbone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    #[default]
+    Text,
+    Image,
+}
+
+#[derive(Deserialize)]
+struct ModelTypeFile {
+    model_type: Option<String>,
+}
+
+impl ModelKind {
+    /// Reads the `model_type` of a local folder's `config.json`. Hub ids and folders of
+    /// other types are text encoders, and loading them checks the details.
+    pub fn of(name: &str) -> ModelKind {
+        let config = Path::new(name).join("config.json");
+        let model_type = std::fs::read_to_string(config)
+            .ok()
+            .and_then(|text| serde_json::from_str::<ModelTypeFile>(&text).ok())
+            .and_then(|file| file.model_type);
+        if model_type.as_deref() == Some(EFFICIENTNET_LITE0_TYPE) {
+            ModelKind::Image
+        } else {
+            ModelKind::Text
+        }
+    }
+}
+
+/// Returns the weights file of an image backbone folder.
+pub fn image_backbone_weights(name: &str) -> Result<PathBuf> {
+    let path = Path::new(name).join("model.safetensors");
+    if !path.is_file() {
+        anyhow::bail!(
+            "model {name:?}: {} is missing; run scripts/setup to convert the EfficientNet-Lite0 weights",
+            path.display()
+        );
+    }
+    Ok(path)
 }

@@ -5,6 +5,7 @@
 mod projection;
 mod projector;
 mod readouts;
+mod sprite;
 mod store;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use projection::{SharedProjection, align_basis, project_shared};
 pub use projector::{ProjectorExport, export_projector, snapshot_steps};
 pub use readouts::{AlignmentReadouts, alignment_readouts};
+pub use sprite::{SPRITE_FILE, Sprite, THUMBNAIL_SIZE};
 pub use store::{
     SAMPLE_FILE, SNAPSHOT_DIR, read_sample, read_snapshot, snapshot_file_name, write_sample,
     write_snapshot,
@@ -38,6 +40,12 @@ pub struct SnapshotSample {
     pub split: String,
     pub label_names: Vec<String>,
     pub instances: Vec<SampleInstance>,
+    /// Side of each thumbnail in `sprite.png`, for image samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_size: Option<u32>,
+    /// The thumbnails, kept in `sprite.png` beside `sample.json`.
+    #[serde(skip)]
+    pub sprite: Option<Arc<Sprite>>,
 }
 
 /// The state of the shared space at one step.

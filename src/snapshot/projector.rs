@@ -10,8 +10,10 @@ use anyhow::{Context, Result, bail};
 
 use super::store::{SAMPLE_FILE, read_sample, read_snapshot};
 use super::{EmbeddingSnapshot, SnapshotSample};
+use super::{SPRITE_FILE, Sprite};
 use crate::data::LabelSet;
 use crate::run::{RunDir, write_atomic};
+use image::RgbImage;
 
 /// The files an export wrote.
 #[derive(Debug)]
@@ -92,8 +94,25 @@ pub fn export_projector(
         &export.metadata,
         metadata_tsv(&snapshot, &labels, sample.as_ref()).as_bytes(),
     )?;
+    // The projector gives every row a sprite cell: thumbnails for instances, then a blank
+    // cell for each label embedding.
+    let sprite = match sample.as_ref().and_then(|sample| sample.sprite.as_ref()) {
+        Some(sprite) => {
+            let blank = RgbImage::new(sprite.cell, sprite.cell);
+            let cells: Vec<RgbImage> = (0..sprite.count)
+                .map(|index| sprite.thumbnail(index))
+                .chain((0..snapshot.class_count()).map(|_| blank.clone()))
+                .collect();
+            Sprite::new(&cells, sprite.cell).write(&out.join(SPRITE_FILE))?;
+            let cell = sprite.cell;
+            format!(
+                "  sprite {{\n    image_path: \"{SPRITE_FILE}\"\n    single_image_dim: {cell}\n    single_image_dim: {cell}\n  }}\n"
+            )
+        }
+        None => String::new(),
+    };
     let config = format!(
-        "embeddings {{\n  tensor_name: \"acf step {step}\"\n  tensor_path: \"vectors.tsv\"\n  metadata_path: \"metadata.tsv\"\n}}\n"
+        "embeddings {{\n  tensor_name: \"acf step {step}\"\n  tensor_path: \"vectors.tsv\"\n  metadata_path: \"metadata.tsv\"\n{sprite}}}\n"
     );
     write_atomic(&export.config, config.as_bytes())?;
     Ok(export)

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use safetensors::SafeTensors;
 use safetensors::tensor::{Dtype, TensorView};
 
-use super::{AlignmentReadouts, EmbeddingSnapshot, SnapshotSample};
+use super::{AlignmentReadouts, EmbeddingSnapshot, SPRITE_FILE, SnapshotSample, Sprite};
 use crate::run::write_atomic;
 
 /// Folder of the snapshots inside a run directory.
@@ -24,19 +24,33 @@ pub fn snapshot_file_name(step: usize) -> String {
     format!("step-{step:07}.safetensors")
 }
 
+/// Writes `sample.json` and, for an image sample, `sprite.png` beside it.
 pub fn write_sample(path: &Path, sample: &SnapshotSample) -> Result<()> {
+    if let Some(sprite) = &sample.sprite {
+        sprite.write(&path.with_file_name(SPRITE_FILE))?;
+    }
     write_atomic(path, serde_json::to_string(sample)?.as_bytes())
 }
 
+/// Reads `sample.json` and its thumbnails. Missing or damaged thumbnails leave the texts
+/// usable: the sample comes back without them, with a warning.
 pub fn read_sample(path: &Path) -> Result<SnapshotSample> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).map_err(|err| {
+    let mut sample: SnapshotSample = serde_json::from_str(&text).map_err(|err| {
         anyhow::anyhow!(
             "{}: not a snapshot sample ({err}); the file is damaged, so hover texts are unavailable",
             path.display()
         )
-    })
+    })?;
+    if let Some(cell) = sample.thumbnail_size {
+        let sprite_path = path.with_file_name(SPRITE_FILE);
+        match Sprite::read(&sprite_path, sample.instances.len(), cell) {
+            Ok(sprite) => sample.sprite = Some(std::sync::Arc::new(sprite)),
+            Err(err) => tracing::warn!("thumbnails unavailable: {err:#}"),
+        }
+    }
+    Ok(sample)
 }
 
 pub fn write_snapshot(path: &Path, snapshot: &EmbeddingSnapshot) -> Result<()> {

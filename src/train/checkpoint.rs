@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::optimizer::AdamW;
 use crate::config::Pooling;
-use crate::model::{BertConfig, TextClassifier};
+use crate::model::{BertConfig, Classifier, ModelKind};
 use crate::run::{RunDir, write_atomic};
 
 /// Checkpoints kept on disk; older ones are removed after a new one is in place.
@@ -23,8 +23,17 @@ pub struct CheckpointState {
     pub step: usize,
     /// `model.name` the run started from.
     pub model_name: String,
-    pub encoder_config: BertConfig,
-    pub pooling: Pooling,
+    /// Text encoder or image backbone. Checkpoints without the key are text models.
+    #[serde(default)]
+    pub kind: ModelKind,
+    /// The text encoder's `config.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder_config: Option<BertConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooling: Option<Pooling>,
+    /// Input side of an image backbone, pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<u32>,
     pub labels: Vec<String>,
 }
 
@@ -34,9 +43,9 @@ pub const STATE_FILE: &str = "state.json";
 const LATEST_FILE: &str = "latest";
 
 /// Writes a checkpoint and points `checkpoints/latest` at it.
-pub fn write_checkpoint(
+pub fn write_checkpoint<M: Classifier>(
     run: &RunDir,
-    model: &TextClassifier,
+    model: &M,
     optimizer: &AdamW,
     state: &CheckpointState,
 ) -> Result<PathBuf> {

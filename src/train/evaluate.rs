@@ -9,9 +9,9 @@ use super::metrics::{
     ClassificationMetrics, accuracy, argmax_rows, macro_f1, matthews_correlation,
 };
 use crate::config::ObjectiveConfig;
-use crate::data::EncodedDataset;
+use crate::data::{Batch, Dataset};
 use crate::loss::{l2_normalize, objective_loss};
-use crate::model::TextClassifier;
+use crate::model::Classifier;
 use crate::model::weights::tensor_values;
 
 /// Per-example outputs of an inference pass.
@@ -42,14 +42,17 @@ pub struct Evaluation {
 /// Runs `model` (in evaluation mode: no dropout, no autodiff) over every example of
 /// `dataset` in order. Loss components are computed when `objective` is given and the
 /// dataset is labelled.
-pub fn predict(
-    model: &TextClassifier,
-    dataset: &EncodedDataset,
+pub fn predict<M, D>(
+    model: &M,
+    dataset: &D,
     objective: Option<&ObjectiveConfig>,
     batch_size: usize,
-    pad_id: u32,
     device: &Device,
-) -> Result<(Predictions, Option<LossMeans>)> {
+) -> Result<(Predictions, Option<LossMeans>)>
+where
+    M: Classifier,
+    D: Dataset<Batch = M::Batch>,
+{
     let classes = model.num_classes();
     let label_embeddings = model.label_embeddings(); // [C, d]
     let label_directions = l2_normalize(label_embeddings.clone()).transpose(); // [d, C]
@@ -63,11 +66,11 @@ pub fn predict(
     let indices: Vec<usize> = (0..dataset.len()).collect();
 
     for chunk in indices.chunks(batch_size) {
-        let batch = dataset.batch(chunk, pad_id, device);
+        let batch = dataset.batch(chunk, None, device)?;
         let output = model.forward(&batch);
         let cosines = l2_normalize(output.pooled.clone()).matmul(label_directions.clone()); // [B, C]
 
-        if let (Some(objective), Some(labels)) = (objective, batch.labels.clone()) {
+        if let (Some(objective), Some(labels)) = (objective, batch.labels()) {
             let losses = objective_loss(
                 objective,
                 output.pooled.clone(),
@@ -92,7 +95,7 @@ pub fn predict(
         predictions.probabilities.extend(probabilities);
     }
 
-    let losses = objective.filter(|_| !dataset.labels.is_empty()).map(|_| {
+    let losses = objective.filter(|_| !dataset.labels().is_empty()).map(|_| {
         let count = dataset.len().max(1) as f64;
         LossMeans {
             loss: sums.loss / count,
@@ -105,18 +108,20 @@ pub fn predict(
 }
 
 /// Evaluates a labelled split: loss components and classification metrics.
-pub fn evaluate(
-    model: &TextClassifier,
-    dataset: &EncodedDataset,
+pub fn evaluate<M, D>(
+    model: &M,
+    dataset: &D,
     objective: &ObjectiveConfig,
     batch_size: usize,
-    pad_id: u32,
     device: &Device,
-) -> Result<Evaluation> {
-    let (predictions, losses) =
-        predict(model, dataset, Some(objective), batch_size, pad_id, device)?;
+) -> Result<Evaluation>
+where
+    M: Classifier,
+    D: Dataset<Batch = M::Batch>,
+{
+    let (predictions, losses) = predict(model, dataset, Some(objective), batch_size, device)?;
     let classes = model.num_classes();
-    let truth = &dataset.labels;
+    let truth = dataset.labels();
     Ok(Evaluation {
         metrics: ClassificationMetrics {
             accuracy: accuracy(truth, &predictions.classes),

@@ -6,6 +6,7 @@ pub mod events;
 pub mod metrics;
 pub mod optimizer;
 pub mod schedule;
+pub mod setup;
 pub mod snapshot;
 mod trainer;
 

@@ -10,19 +10,19 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::metrics::argmax_rows;
-use crate::data::EncodedDataset;
+use crate::data::Dataset;
 use crate::loss::l2_normalize;
-use crate::model::TextClassifier;
+use crate::model::Classifier;
 use crate::model::weights::tensor_values;
 use crate::snapshot::{
-    EmbeddingSnapshot, SampleInstance, SharedSample, SharedSnapshot, SnapshotSample,
-    alignment_readouts, project_shared,
+    EmbeddingSnapshot, SampleInstance, SharedSample, SharedSnapshot, SnapshotSample, Sprite,
+    THUMBNAIL_SIZE, alignment_readouts, project_shared,
 };
 
 /// Draws up to `size` examples of `dataset` with `seed`, in ascending order, so a resumed
 /// run embeds the same sample.
-pub fn choose_sample(
-    dataset: &EncodedDataset,
+pub fn choose_sample<D: Dataset>(
+    dataset: &D,
     split: &str,
     label_names: &[String],
     size: usize,
@@ -32,26 +32,30 @@ pub fn choose_sample(
     indices.shuffle(&mut StdRng::seed_from_u64(seed ^ 0x05a4_9e00));
     indices.truncate(size);
     indices.sort_unstable();
-    let instances = indices
+    let instances: Vec<SampleInstance> = indices
         .into_iter()
         .map(|index| {
-            let example = &dataset.examples[index];
-            let text = match &example.text_pair {
-                Some(pair) => format!("{} [SEP] {pair}", example.text),
-                None => example.text.clone(),
-            };
+            let (line, text) = dataset.describe(index);
             SampleInstance {
                 index,
-                line: example.line,
+                line,
                 text,
-                label: dataset.labels.get(index).copied().unwrap_or(0),
+                label: dataset.labels().get(index).copied().unwrap_or(0),
             }
         })
         .collect();
+    // Image data gets thumbnails for hover; all of them or none, so cells match rows.
+    let thumbnails: Option<Vec<_>> = instances
+        .iter()
+        .map(|instance: &SampleInstance| dataset.thumbnail(instance.index, THUMBNAIL_SIZE))
+        .collect();
+    let sprite = thumbnails.map(|thumbnails| Arc::new(Sprite::new(&thumbnails, THUMBNAIL_SIZE)));
     SnapshotSample {
         split: split.to_string(),
         label_names: label_names.to_vec(),
         instances,
+        thumbnail_size: sprite.as_ref().map(|sprite| sprite.cell),
+        sprite,
     }
 }
 
@@ -73,14 +77,17 @@ impl Snapshotter {
 
     /// Embeds the sample of `dataset` with `model` (evaluation mode) and projects it with
     /// the label embeddings, aligned to the previous snapshot's map.
-    pub fn take(
+    pub fn take<M, D>(
         &mut self,
-        model: &TextClassifier,
-        dataset: &EncodedDataset,
-        pad_id: u32,
+        model: &M,
+        dataset: &D,
         device: &Device,
         step: usize,
-    ) -> Result<SharedSnapshot> {
+    ) -> Result<SharedSnapshot>
+    where
+        M: Classifier,
+        D: Dataset<Batch = M::Batch>,
+    {
         let indices: Vec<usize> = self
             .sample
             .instances
@@ -90,7 +97,7 @@ impl Snapshotter {
         let mut pooled = Vec::new();
         let mut logits = Vec::new();
         for chunk in indices.chunks(self.batch_size) {
-            let output = model.forward(&dataset.batch(chunk, pad_id, device));
+            let output = model.forward(&dataset.batch(chunk, None, device)?);
             pooled.push(output.pooled);
             logits.push(output.logits);
         }

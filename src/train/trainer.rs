@@ -13,31 +13,31 @@ use burn::prelude::*;
 use serde_json::json;
 
 use super::checkpoint::{
-    CheckpointState, MODEL_FILE, OPTIMIZER_FILE, latest_checkpoint, read_state, write_checkpoint,
+    MODEL_FILE, OPTIMIZER_FILE, latest_checkpoint, read_state, write_checkpoint,
 };
 use super::evaluate::{Evaluation, evaluate};
 use super::events::{EvaluationMetrics, EventSink, StepMetrics, TrainEvent};
 use super::optimizer::AdamW;
 use super::schedule::linear_warmup_decay;
+use super::setup::{ImageSetup, ModelSetup, Splits, TextSetup};
 use super::snapshot::{Snapshotter, choose_sample};
 use crate::config::Config;
-use crate::data::{EncodedDataset, LabelSet, Split, load_splits, shuffled_batches};
+use crate::data::{Batch, Dataset, LabelSet, shuffled_batches};
 use crate::device::{SelectedDevice, select_device};
 use crate::loss::objective_loss;
-use crate::model::{PretrainedFiles, TextClassifier, TextTokenizer};
+use crate::model::{Classifier, ModelKind};
 use crate::run::{RunDir, write_atomic};
 
 /// Everything a training run needs, prepared before the first step.
-struct Session {
+struct Session<S: ModelSetup> {
     config: Config,
     run: RunDir,
     selected: SelectedDevice,
-    files: PretrainedFiles,
+    setup: S,
     labels: LabelSet,
-    pad_id: u32,
-    train: EncodedDataset,
-    validation: Option<EncodedDataset>,
-    test: Option<EncodedDataset>,
+    train: S::Data,
+    validation: Option<S::Data>,
+    test: Option<S::Data>,
 }
 
 /// Accumulates step losses between two logged steps.
@@ -73,7 +73,29 @@ pub fn train_until(
     stop: &AtomicBool,
 ) -> Result<serde_json::Value> {
     let wall_start = Instant::now();
-    let session = prepare(config, resume)?;
+    let run = RunDir::new(&config.output.run_dir);
+    let known_labels = check_run_dir(&run, resume)?;
+    match ModelKind::of(&config.model.name) {
+        ModelKind::Text => {
+            let (setup, splits) = TextSetup::prepare(&config, known_labels)?;
+            let session = Session::new(config, run, setup, splits)?;
+            run_session(session, resume, sinks, stop, wall_start)
+        }
+        ModelKind::Image => {
+            let (setup, splits) = ImageSetup::prepare(&config, known_labels)?;
+            let session = Session::new(config, run, setup, splits)?;
+            run_session(session, resume, sinks, stop, wall_start)
+        }
+    }
+}
+
+fn run_session<S: ModelSetup>(
+    session: Session<S>,
+    resume: bool,
+    sinks: &mut [Box<dyn EventSink>],
+    stop: &AtomicBool,
+    wall_start: Instant,
+) -> Result<serde_json::Value> {
     let config = &session.config;
     let device = session.selected.device.clone().autodiff();
     device.seed(config.train.seed);
@@ -141,15 +163,10 @@ pub fn train_until(
         None
     };
     let mut take_snapshot =
-        |model: &TextClassifier, step: usize, sinks: &mut [Box<dyn EventSink>]| -> Result<()> {
+        |model: &S::Model, step: usize, sinks: &mut [Box<dyn EventSink>]| -> Result<()> {
             if let Some((snapshotter, dataset)) = &mut snapshots {
-                let snapshot = snapshotter.take(
-                    &model.valid(),
-                    dataset,
-                    session.pad_id,
-                    &session.selected.device,
-                    step,
-                )?;
+                let snapshot =
+                    snapshotter.take(&model.valid(), *dataset, &session.selected.device, step)?;
                 emit(sinks, &TrainEvent::Snapshot(snapshot))?;
             }
             Ok(())
@@ -188,11 +205,12 @@ pub fn train_until(
             &epoch_batches.as_ref().expect("batches of this epoch").1[step % steps_per_epoch];
 
         let step_start = Instant::now();
-        let batch = session.train.batch(indices, session.pad_id, &device);
-        let labels = batch
-            .labels
-            .clone()
-            .context("training batches carry labels")?;
+        let augment_seed = config.train.seed.wrapping_add(step as u64);
+        let batch = session
+            .train
+            .batch(indices, Some(augment_seed), &device)
+            .with_context(|| format!("step {}: cannot build the batch", step + 1))?;
+        let labels = batch.labels().context("training batches carry labels")?;
         let output = model.forward(&batch);
         let losses = objective_loss(
             &config.objective,
@@ -359,20 +377,14 @@ pub fn train_until(
 }
 
 /// Writes a checkpoint of step `completed` and announces it.
-fn checkpoint(
-    session: &Session,
-    model: &TextClassifier,
+fn checkpoint<S: ModelSetup>(
+    session: &Session<S>,
+    model: &S::Model,
     optimizer: &AdamW,
     completed: usize,
     sinks: &mut [Box<dyn EventSink>],
 ) -> Result<(usize, PathBuf)> {
-    let state = CheckpointState {
-        step: completed,
-        model_name: session.config.model.name.clone(),
-        encoder_config: session.files.config.clone(),
-        pooling: model.pooling,
-        labels: session.labels.names.clone(),
-    };
+    let state = session.setup.state(model, completed, &session.labels);
     let path = write_checkpoint(&session.run, model, optimizer, &state)?;
     emit(
         sinks,
@@ -391,10 +403,10 @@ fn emit(sinks: &mut [Box<dyn EventSink>], event: &TrainEvent) -> Result<()> {
     Ok(())
 }
 
-fn run_evaluation(
-    session: &Session,
-    model: &TextClassifier,
-    dataset: &EncodedDataset,
+fn run_evaluation<S: ModelSetup>(
+    session: &Session<S>,
+    model: &S::Model,
+    dataset: &S::Data,
     split: &str,
     step: usize,
     epoch: f64,
@@ -405,7 +417,6 @@ fn run_evaluation(
         dataset,
         &session.config.objective,
         session.config.eval_batch_size(),
-        session.pad_id,
         &session.selected.device,
     )?;
     emit(
@@ -422,65 +433,50 @@ fn run_evaluation(
     Ok(evaluation)
 }
 
-/// Resolves the model, reads and tokenises the data, and checks the run directory.
-fn prepare(config: Config, resume: bool) -> Result<Session> {
-    let run = RunDir::new(&config.output.run_dir);
-    let known_labels = if resume {
+/// Checks that `run` may be started (or resumed) and returns the labels of a resumed run.
+fn check_run_dir(run: &RunDir, resume: bool) -> Result<Option<LabelSet>> {
+    if resume {
         if !run.config().is_file() {
             bail!(
                 "--resume {}: no config.toml there, so it is not a run directory",
                 run.root.display()
             );
         }
-        Some(LabelSet::load(&run.labels())?)
-    } else {
-        if run.has_run() {
-            bail!(
-                "{} already contains a run; continue it with `acf train --resume {}` or choose another --run-dir (nothing was changed)",
-                run.root.display(),
-                run.root.display()
-            );
-        }
-        None
-    };
-
-    let files = PretrainedFiles::resolve(&config.model.name)?;
-    let tokenizer = TextTokenizer::from_file(&files.tokenizer_path(), config.model.max_length)?;
-    if config.model.max_length > files.config.max_position_embeddings {
+        return Ok(Some(LabelSet::load(&run.labels())?));
+    }
+    if run.has_run() {
         bail!(
-            "model.max_length = {} exceeds the model's max_position_embeddings = {}; lower it",
-            config.model.max_length,
-            files.config.max_position_embeddings
+            "{} already contains a run; continue it with `acf train --resume {}` or choose another --run-dir (nothing was changed)",
+            run.root.display(),
+            run.root.display()
         );
     }
-    let splits = load_splits(&config.data, config.train.seed, known_labels)?;
-    let encode = |split: Split| EncodedDataset::new(split.examples, split.labels, &tokenizer);
-    let train = encode(splits.train)?;
-    let validation = splits.validation.map(encode).transpose()?;
-    let test = splits.test.map(encode).transpose()?;
-    let selected = select_device(config.device.backend)?;
+    Ok(None)
+}
 
-    Ok(Session {
-        pad_id: tokenizer.pad_id(),
-        config,
-        run,
-        selected,
-        files,
-        labels: splits.labels,
-        train,
-        validation,
-        test,
-    })
+impl<S: ModelSetup> Session<S> {
+    fn new(config: Config, run: RunDir, setup: S, splits: Splits<S::Data>) -> Result<Self> {
+        let selected = select_device(config.device.backend)?;
+        Ok(Session {
+            config,
+            run,
+            selected,
+            setup,
+            labels: splits.labels,
+            train: splits.train,
+            validation: splits.validation,
+            test: splits.test,
+        })
+    }
 }
 
 /// Builds a fresh model and optimiser, or restores both from the latest checkpoint.
-fn initial_state(
-    session: &Session,
+fn initial_state<S: ModelSetup>(
+    session: &Session<S>,
     device: &Device,
     resume: bool,
-) -> Result<(TextClassifier, AdamW, usize)> {
+) -> Result<(S::Model, AdamW, usize)> {
     let config = &session.config;
-    let pooling = session.files.pooling(config.model.pooling);
     let checkpoint = if resume {
         latest_checkpoint(&session.run)?
     } else {
@@ -488,19 +484,12 @@ fn initial_state(
     };
 
     let Some(dir) = checkpoint else {
-        let encoder = session.files.load_encoder(device)?;
-        let model = TextClassifier::new(
-            encoder,
-            &session.files.config,
-            session.labels.len(),
-            pooling,
-            device,
-        )?;
+        let model = session.setup.new_model(session.labels.len(), device)?;
         return Ok((model, AdamW::new(config.train.weight_decay), 0));
     };
 
     let state = read_state(&dir)?;
-    if state.model_name != config.model.name || state.encoder_config != session.files.config {
+    if state.model_name != config.model.name || !session.setup.matches(&state) {
         bail!(
             "--resume {}: checkpoint {} was trained from model {:?}, but model.name is {:?} with a different config.json; resume with the run's own model or start a new run",
             session.run.root.display(),
@@ -517,20 +506,16 @@ fn initial_state(
             session.labels.names.join(", ")
         );
     }
-    let model = TextClassifier::load(
-        &dir.join(MODEL_FILE),
-        &session.files.config,
-        session.labels.len(),
-        state.pooling,
-        device,
-    )
-    .with_context(|| {
-        format!(
-            "--resume {}: cannot load checkpoint {}",
-            session.run.root.display(),
-            dir.display()
-        )
-    })?;
+    let model = session
+        .setup
+        .load_model(&dir.join(MODEL_FILE), &state, session.labels.len(), device)
+        .with_context(|| {
+            format!(
+                "--resume {}: cannot load checkpoint {}",
+                session.run.root.display(),
+                dir.display()
+            )
+        })?;
     let optimizer = AdamW::load(
         &dir.join(OPTIMIZER_FILE),
         config.train.weight_decay,

@@ -109,7 +109,7 @@ pub fn decode_batch(
         match result {
             Ok(tensor) => values.extend(tensor),
             Err(err) if skip_bad => {
-                tracing::warn!("skipped {}: {err:#}", examples[index].origin);
+                tracing::warn!("skipped: {err:#}");
                 skipped.push(index);
             }
             Err(err) => {

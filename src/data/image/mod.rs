@@ -3,18 +3,24 @@
 //! CSV files of `path,label`. Readers list examples without decoding them; [`decode`]
 //! turns a batch of them into normalised tensors on worker threads.
 
+mod dataset;
 mod decode;
 mod folder;
 mod idx;
+mod inputs;
 mod list;
+mod splits;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use dataset::{ImageBatch, ImageDataset, ImageTransform};
 pub use decode::{Crop, Preprocess, decode_batch, load_rgb};
 pub use folder::read_image_folder;
 pub use idx::read_idx;
+pub use inputs::read_image_inputs;
 pub use list::read_image_list;
+pub use splits::{ImageSplits, encode_labels, load_image_splits, read_images};
 
 /// Source of an image's pixels.
 #[derive(Debug, Clone)]

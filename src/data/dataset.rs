@@ -1,0 +1,43 @@
+//! What the trainer, evaluation and snapshots need of a split, whatever its modality:
+//! its size, class indices, batches on the device, and a description of each example.
+
+use anyhow::Result;
+use burn::prelude::*;
+
+/// A batch of inputs on the device, with class indices for labelled data.
+pub trait Batch {
+    /// [batch], present for labelled data.
+    fn labels(&self) -> Option<Tensor<1, Int>>;
+}
+
+/// One split, ready to be batched.
+pub trait Dataset {
+    type Batch: Batch;
+
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Class index per example, empty for unlabelled inputs.
+    fn labels(&self) -> &[usize];
+
+    /// Builds the batch of the examples at `indices`. `augment_seed` is set for training
+    /// batches and draws their random augmentation. Evaluation passes `None`.
+    fn batch(
+        &self,
+        indices: &[usize],
+        augment_seed: Option<u64>,
+        device: &Device,
+    ) -> Result<Self::Batch>;
+
+    /// The example's line in its file (or its position in the split) and a one-line
+    /// description: the text, or the image's file.
+    fn describe(&self, index: usize) -> (usize, String);
+
+    /// A `size x size` picture of the example, for data that has one.
+    fn thumbnail(&self, _index: usize, _size: u32) -> Option<image::RgbImage> {
+        None
+    }
+}

@@ -1,0 +1,149 @@
+//! Train, validation and test splits of images from the `[data]` config. Each path is a
+//! class-per-folder tree, an IDX image file (with its label file beside it), or a CSV
+//! image list.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::{
+    ImageDataset, ImageExample, ImageTransform, read_idx, read_image_folder, read_image_list,
+};
+use crate::config::DataConfig;
+use crate::data::LabelSet;
+use crate::data::splits::{hold_out, keep_first};
+
+pub struct ImageSplits {
+    pub labels: LabelSet,
+    pub train: ImageDataset,
+    pub validation: Option<ImageDataset>,
+    pub test: Option<ImageDataset>,
+    /// Images left out because they failed to decode (`data.skip_bad_images`).
+    pub skipped: usize,
+}
+
+/// Reads the images at `path` in the layout its name tells.
+pub fn read_images(path: &Path, data: &DataConfig) -> Result<Vec<ImageExample>> {
+    if path.is_dir() {
+        return read_image_folder(path);
+    }
+    if let Some(labels) = idx_label_file(path) {
+        if !labels.is_file() {
+            bail!(
+                "{}: its IDX label file {} does not exist; keep the two files side by side under their usual names",
+                path.display(),
+                labels.display()
+            );
+        }
+        return read_idx(path, &labels);
+    }
+    read_image_list(path, &data.image_column, &data.label_column)
+}
+
+/// The label file of an IDX image file: `*-images-idx3-ubyte[.gz]` pairs with
+/// `*-labels-idx1-ubyte[.gz]`, as MNIST and Fashion-MNIST name them.
+fn idx_label_file(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    name.contains("-idx3-ubyte").then(|| {
+        path.with_file_name(
+            name.replace("images-idx3", "labels-idx1")
+                .replace("-idx3-", "-idx1-"),
+        )
+    })
+}
+
+/// Reads and checks the splits. `known_labels` (from a run being resumed) fixes the label
+/// set, otherwise it is taken from the training images.
+pub fn load_image_splits(
+    data: &DataConfig,
+    transform: &ImageTransform,
+    seed: u64,
+    known_labels: Option<LabelSet>,
+) -> Result<ImageSplits> {
+    let Some(train_path) = data.train.clone() else {
+        bail!(
+            "data.train is not set; point it at a class-per-folder tree, an IDX image file or a CSV of path,label"
+        );
+    };
+    let mut train = read_images(&train_path, data)?;
+    let labels = match known_labels {
+        Some(labels) => labels,
+        None => LabelSet::from_labels(train.iter().filter_map(|example| example.label.as_deref())),
+    };
+    if labels.len() < 2 {
+        bail!(
+            "{}: the training images have {} class(es) ({}); classification needs at least two",
+            train_path.display(),
+            labels.len(),
+            labels.names.join(", ")
+        );
+    }
+
+    let mut validation = match data.validation_fraction {
+        Some(fraction) => Some(hold_out(&mut train, fraction, seed, &train_path)?),
+        None => data
+            .validation
+            .as_deref()
+            .map(|path| read_images(path, data))
+            .transpose()?,
+    };
+    let mut test = data
+        .test
+        .as_deref()
+        .map(|path| read_images(path, data))
+        .transpose()?;
+    keep_first(&mut train, data.max_train_samples);
+    if let Some(examples) = &mut validation {
+        keep_first(examples, data.max_eval_samples);
+    }
+    if let Some(examples) = &mut test {
+        keep_first(examples, data.max_test_samples);
+    }
+
+    let mut skipped = 0;
+    let mut dataset = |examples: Vec<ImageExample>, augment: bool| -> Result<ImageDataset> {
+        let encoded = encode_labels(&labels, &examples)?;
+        let transform = ImageTransform {
+            augment,
+            ..transform.clone()
+        };
+        let (dataset, bad) = ImageDataset::new(examples, encoded, transform, data.skip_bad_images)?;
+        skipped += bad;
+        Ok(dataset)
+    };
+    let train = dataset(train, transform.augment)?;
+    let validation = validation
+        .map(|examples| dataset(examples, false))
+        .transpose()?;
+    let test = test.map(|examples| dataset(examples, false)).transpose()?;
+    Ok(ImageSplits {
+        labels,
+        train,
+        validation,
+        test,
+        skipped,
+    })
+}
+
+/// Maps each image's label to its class index. An unlabelled image or a label outside the
+/// set is an error naming the image.
+pub fn encode_labels(labels: &LabelSet, examples: &[ImageExample]) -> Result<Vec<usize>> {
+    examples
+        .iter()
+        .map(|example| {
+            let label = example.label.as_deref().with_context(|| {
+                format!(
+                    "{}: the image has no label; the split must be labelled",
+                    example.origin
+                )
+            })?;
+            labels.index_of(label).with_context(|| {
+                format!(
+                    "{}: label {label:?} is not one of the training labels [{}]",
+                    example.origin,
+                    labels.names.join(", ")
+                )
+            })
+        })
+        .collect()
+}
