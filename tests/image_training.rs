@@ -137,7 +137,7 @@ fn fashion_mnist_trains_resumes_evaluates_predicts_and_embeds() {
     assert_eq!(state["kind"], "image");
     assert_eq!(state["image_size"], 32);
     let labels = std::fs::read_to_string(run.join("labels.json")).unwrap();
-    assert!(labels.contains("\"9\""), "{labels}");
+    assert!(labels.contains("\"Ankle boot\""), "{labels}");
     for step in [0, 2, 4] {
         assert!(
             run.join(format!("snapshots/step-{step:07}.safetensors"))

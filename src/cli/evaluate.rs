@@ -38,7 +38,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             let labels = trained.labels.encode(&examples, &args.data)?;
             let dataset = EncodedDataset::new(examples, labels, tokenizer)?;
             evaluate(
-                model,
+                model.as_ref(),
                 &dataset,
                 &config.objective,
                 config.eval_batch_size(),

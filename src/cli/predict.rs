@@ -45,7 +45,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 LabelRequirement::Optional,
             )?;
             let dataset = EncodedDataset::new(examples, Vec::new(), tokenizer)?;
-            let (predictions, _) = predict(model, &dataset, None, batch_size, device)?;
+            let (predictions, _) = predict(model.as_ref(), &dataset, None, batch_size, device)?;
             let inputs = dataset
                 .examples
                 .iter()

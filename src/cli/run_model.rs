@@ -16,7 +16,8 @@ use super::RunArgs;
 /// A fine-tuned model with what turns inputs into its batches.
 pub enum TrainedModel {
     Text {
-        model: TextClassifier,
+        /// Boxed because a BERT module is much larger than the image model's handles.
+        model: Box<TextClassifier>,
         tokenizer: TextTokenizer,
     },
     Image {
@@ -66,7 +67,10 @@ pub fn load_run(args: &RunArgs, backend: Option<BackendChoice>) -> Result<Traine
                 &selected.device,
             )?
             .valid();
-            TrainedModel::Text { model, tokenizer }
+            TrainedModel::Text {
+                model: Box::new(model),
+                tokenizer,
+            }
         }
         ModelKind::Image => {
             let mut transform = ImageSetup::transform(&config);

@@ -26,6 +26,7 @@ Config keys (TOML sections, or --set section.key=value):
   data.text_column           column of the text (default text)
   data.text_pair_column      optional second segment for sentence-pair tasks
   data.label_column          column of the label, string or integer (default label)
+  data.label_names           class names for integer labels 0..C-1, in class order (for IDX files)
   data.image_column          column of the image path in a CSV image list (default path)
   data.skip_bad_images       skip images that fail to decode, with a count (default false)
   data.augment               random crop and horizontal flip of training images (default false)

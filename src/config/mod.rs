@@ -81,7 +81,10 @@ pub struct DataConfig {
     pub text_column: String,
     pub text_pair_column: Option<String>,
     pub label_column: String,
-    /// Column of the image path in a CSV image list; paths are relative to the CSV.
+    /// Class names for integer labels 0..C-1, in class order, for data that carries only
+    /// numbers (IDX files). They also fix the class order.
+    pub label_names: Option<Vec<String>>,
+    /// Column of the image path in a CSV image list. Paths are relative to the CSV.
     pub image_column: String,
     /// Skip images that fail to decode, with a count, instead of stopping.
     pub skip_bad_images: bool,
@@ -107,6 +110,7 @@ impl Default for DataConfig {
             text_column: "text".into(),
             text_pair_column: None,
             label_column: "label".into(),
+            label_names: None,
             image_column: "path".into(),
             skip_bad_images: false,
             augment: false,

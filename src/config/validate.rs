@@ -92,6 +92,17 @@ impl Config {
                 self.model.image_size
             );
         }
+        if let Some(names) = &self.data.label_names {
+            let mut sorted = names.clone();
+            sorted.sort();
+            sorted.dedup();
+            if names.len() < 2 || sorted.len() != names.len() || names.iter().any(String::is_empty)
+            {
+                bail!(
+                    "{source}: data.label_names = {names:?} must list at least two distinct, non-empty names, in class order"
+                );
+            }
+        }
         for (key, value) in [
             ("max_train_samples", self.data.max_train_samples),
             ("max_eval_samples", self.data.max_eval_samples),

@@ -35,6 +35,13 @@ impl LabelSet {
         LabelSet { names }
     }
 
+    /// The label set of `data.label_names`, in its order.
+    pub fn from_names(names: &[String]) -> LabelSet {
+        LabelSet {
+            names: names.to_vec(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.names.len()
     }
@@ -80,4 +87,22 @@ impl LabelSet {
         }
         Ok(labels)
     }
+}
+
+/// Replaces an integer label `i` by `names[i]` (`data.label_names`). Labels that are already
+/// names are kept; an integer outside the list is an error naming `origin`.
+pub fn name_label(label: &mut Option<String>, names: &[String], origin: &str) -> Result<()> {
+    let Some(value) = label.as_deref() else {
+        return Ok(());
+    };
+    if let Ok(index) = value.parse::<usize>() {
+        let name = names.get(index).with_context(|| {
+            format!(
+                "{origin}: label {index} has no entry in data.label_names, which lists {} names; add the missing names",
+                names.len()
+            )
+        })?;
+        *label = Some(name.clone());
+    }
+    Ok(())
 }

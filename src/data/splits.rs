@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use super::{Columns, LabelRequirement, LabelSet, TextExample, read_examples};
+use super::{Columns, LabelRequirement, LabelSet, TextExample, name_label, read_examples};
 use crate::config::DataConfig;
 
 /// One split's examples, the file they came from, and their class indices.
@@ -46,11 +46,22 @@ pub fn load_splits(
         );
     };
     let columns = columns(config);
-    let mut train_examples = read_examples(&train_path, &columns, LabelRequirement::Required)?;
+    let read = |path: &Path| -> Result<Vec<TextExample>> {
+        let mut examples = read_examples(path, &columns, LabelRequirement::Required)?;
+        if let Some(names) = &config.label_names {
+            for example in &mut examples {
+                let origin = format!("{}:{}", path.display(), example.line);
+                name_label(&mut example.label, names, &origin)?;
+            }
+        }
+        Ok(examples)
+    };
+    let mut train_examples = read(&train_path)?;
 
-    let labels = match known_labels {
-        Some(labels) => labels,
-        None => LabelSet::from_examples(&train_examples),
+    let labels = match (known_labels, &config.label_names) {
+        (Some(labels), _) => labels,
+        (None, Some(names)) => LabelSet::from_names(names),
+        (None, None) => LabelSet::from_examples(&train_examples),
     };
     if labels.len() < 2 {
         bail!(
@@ -73,7 +84,7 @@ pub fn load_splits(
 
     let read_split = |path: &Option<PathBuf>| -> Result<Option<Split>> {
         let Some(path) = path else { return Ok(None) };
-        let examples = read_examples(path, &columns, LabelRequirement::Required)?;
+        let examples = read(path)?;
         let encoded = labels.encode(&examples, path)?;
         Ok(Some(Split {
             path: path.clone(),

@@ -10,8 +10,8 @@ use super::{
     ImageDataset, ImageExample, ImageTransform, read_idx, read_image_folder, read_image_list,
 };
 use crate::config::DataConfig;
-use crate::data::LabelSet;
 use crate::data::splits::{hold_out, keep_first};
+use crate::data::{LabelSet, name_label};
 
 pub struct ImageSplits {
     pub labels: LabelSet,
@@ -22,8 +22,19 @@ pub struct ImageSplits {
     pub skipped: usize,
 }
 
-/// Reads the images at `path` in the layout its name tells.
+/// Reads the images at `path` in the layout its name tells, with integer labels renamed
+/// by `data.label_names` when set.
 pub fn read_images(path: &Path, data: &DataConfig) -> Result<Vec<ImageExample>> {
+    let mut examples = read_layout(path, data)?;
+    if let Some(names) = &data.label_names {
+        for example in &mut examples {
+            name_label(&mut example.label, names, &example.origin)?;
+        }
+    }
+    Ok(examples)
+}
+
+fn read_layout(path: &Path, data: &DataConfig) -> Result<Vec<ImageExample>> {
     if path.is_dir() {
         return read_image_folder(path);
     }
@@ -66,9 +77,12 @@ pub fn load_image_splits(
         );
     };
     let mut train = read_images(&train_path, data)?;
-    let labels = match known_labels {
-        Some(labels) => labels,
-        None => LabelSet::from_labels(train.iter().filter_map(|example| example.label.as_deref())),
+    let labels = match (known_labels, &data.label_names) {
+        (Some(labels), _) => labels,
+        (None, Some(names)) => LabelSet::from_names(names),
+        (None, None) => {
+            LabelSet::from_labels(train.iter().filter_map(|example| example.label.as_deref()))
+        }
     };
     if labels.len() < 2 {
         bail!(
