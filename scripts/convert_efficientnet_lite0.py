@@ -135,7 +135,7 @@ def main():
         for chunk in chunks:
             out.write(chunk)
     temporary.replace(target)
-    # config.json tells acf which architecture the folder holds, as in a hub checkpoint.
+    # config.json names the folder's architecture for acf, as in a hub checkpoint.
     config = {"model_type": "efficientnet-lite0", "num_features": 1280, "image_size": 224,
               "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}
     (target.parent / "config.json").write_text(json.dumps(config, indent=2) + "\n")

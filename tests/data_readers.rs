@@ -186,7 +186,7 @@ fn unknown_label_names_file_line_and_choices() {
 }
 
 #[test]
-fn max_samples_keep_the_first_examples_of_each_split() {
+fn max_samples_keep_first_examples() {
     let dir = tempfile::tempdir().unwrap();
     let rows: String = (0..10).map(|i| format!("text {i},{}\n", i % 2)).collect();
     let train = write(dir.path(), "train.csv", &format!("text,label\n{rows}"));

@@ -98,7 +98,7 @@ fn json_lines(text: &str) -> Vec<serde_json::Value> {
 }
 
 #[test]
-fn fashion_mnist_trains_resumes_evaluates_predicts_and_embeds() {
+fn fashion_mnist_run_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
 
@@ -248,7 +248,7 @@ fn fashion_mnist_trains_resumes_evaluates_predicts_and_embeds() {
 }
 
 #[test]
-fn corrupt_images_are_named_or_skipped_with_a_count() {
+fn corrupt_images_error_or_skip() {
     let dir = tempfile::tempdir().unwrap();
     let images = dir.path().join("train");
     write_png_folder(&images, 24);
@@ -295,7 +295,7 @@ fn corrupt_images_are_named_or_skipped_with_a_count() {
 }
 
 #[test]
-fn backbone_files_of_another_format_are_errors() {
+fn backbone_of_other_format_errors() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
     std::fs::create_dir_all(&model).unwrap();
@@ -313,7 +313,7 @@ fn backbone_files_of_another_format_are_errors() {
         run_acf(dir, &args)
     };
 
-    // Not a safetensors file at all: the PyTorch pickle of the same weights, say.
+    // Not a safetensors file at all, such as the PyTorch pickle of the same weights.
     std::fs::write(model.join("model.safetensors"), b"\x80\x02not safetensors").unwrap();
     let message = stderr(&train(dir.path()));
     assert!(
@@ -331,7 +331,7 @@ fn backbone_files_of_another_format_are_errors() {
     );
 }
 
-/// A safetensors file with one 1-element f32 tensor called `name`.
+/// Builds a safetensors file with one 1-element f32 tensor called `name`.
 fn safetensors_header_only(name: &str) -> Vec<u8> {
     let header =
         format!("{{\"{name}\":{{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}}}");

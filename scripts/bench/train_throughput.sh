@@ -31,15 +31,8 @@ for backend in wgpu cpu; do
     --set objective.kind='"ce"' --set objective.correlation_weight=0 \
     --set train.batch_size=32 --set train.max_steps=$((timed + 3)) --set train.log_every=1 \
     >/dev/null 2>"$work/$backend.log"
-  python3 - "$work/run-$backend/metrics.jsonl" "$backend" <<'PY'
-import json, sys
-events = [json.loads(line) for line in open(sys.argv[1])]
-steps = [e for e in events if e["event"] == "step"][3:]
-seconds = sum(32 / e["examples_per_second"] for e in steps)
-adapter = next(e["adapter"] for e in events if e["event"] == "started")
-print(json.dumps({"peer": "acf", "backend": sys.argv[2], "adapter": adapter, "sequence_length": 64,
-                  "batch_size": 32, "steps": len(steps), "examples_per_second": 32 * len(steps) / seconds}))
-PY
+  python3 scripts/bench/acf_step_rate.py "$work/run-$backend/metrics.jsonl" 32 3 \
+    backend="$backend" sequence_length=64
 done
 
 HF_HUB_OFFLINE=1 "$python" scripts/bench/pytorch_train_throughput.py "$work/long.csv" --steps "$steps"

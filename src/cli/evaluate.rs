@@ -16,7 +16,7 @@ pub struct EvalArgs {
     #[command(flatten)]
     run: RunArgs,
     /// Labelled data in the run's format: a CSV, TSV or JSONL file with the run's column
-    /// names; for an image run, a class-per-folder tree, an IDX image file or a CSV of
+    /// names. For an image run, a class-per-folder tree, an IDX image file or a CSV of
     /// path,label.
     #[arg(long, value_name = "PATH")]
     data: PathBuf,

@@ -55,7 +55,7 @@ pub struct ModelConfig {
     pub pooling: Option<Pooling>,
     /// Maximum tokens per example, special tokens included; longer text is truncated.
     pub max_length: usize,
-    /// Side of the square images an image backbone sees, in pixels.
+    /// Side of the square input images of an image backbone, in pixels.
     pub image_size: u32,
 }
 

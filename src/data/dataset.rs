@@ -1,4 +1,4 @@
-//! What the trainer, evaluation and snapshots need of a split, whatever its modality:
+//! The interface the trainer, evaluation and snapshots use for a split of any modality:
 //! its size, class indices, batches on the device, and a description of each example.
 
 use anyhow::Result;
@@ -32,11 +32,11 @@ pub trait Dataset {
         device: &Device,
     ) -> Result<Self::Batch>;
 
-    /// The example's line in its file (or its position in the split) and a one-line
-    /// description: the text, or the image's file.
+    /// Returns the example's line in its file (or its position in the split) and a
+    /// one-line description: the text, or the image's file.
     fn describe(&self, index: usize) -> (usize, String);
 
-    /// A `size x size` picture of the example, for data that has one.
+    /// Returns a `size x size` picture of the example, for data that has one.
     fn thumbnail(&self, _index: usize, _size: u32) -> Option<image::RgbImage> {
         None
     }

@@ -35,7 +35,7 @@ impl LabelSet {
         LabelSet { names }
     }
 
-    /// The label set of `data.label_names`, in its order.
+    /// Builds the label set of `data.label_names`, in its order.
     pub fn from_names(names: &[String]) -> LabelSet {
         LabelSet {
             names: names.to_vec(),
@@ -90,7 +90,7 @@ impl LabelSet {
 }
 
 /// Replaces an integer label `i` by `names[i]` (`data.label_names`). Labels that are already
-/// names are kept; an integer outside the list is an error naming `origin`.
+/// names are kept, and an integer outside the list is an error naming `origin`.
 pub fn name_label(label: &mut Option<String>, names: &[String], origin: &str) -> Result<()> {
     let Some(value) = label.as_deref() else {
         return Ok(());

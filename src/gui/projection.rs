@@ -167,7 +167,7 @@ impl ProjectionView {
         }
     }
 
-    /// The texture and cell of instance `index`'s thumbnail, for image samples whose
+    /// Returns the texture and cell of instance `index`'s thumbnail, for image samples whose
     /// size matches the snapshot.
     fn thumbnail(
         &mut self,

@@ -37,7 +37,7 @@ pub trait Classifier: Module {
     fn export(&self) -> WeightSink;
 }
 
-/// A new classification head [d -> C]: normal weights, zero bias.
+/// Creates a classification head [d -> C] with normal weights and a zero bias.
 pub fn new_head(d_input: usize, num_classes: usize, device: &Device) -> Linear {
     let mut head = LinearConfig::new(d_input, num_classes)
         .with_initializer(Initializer::Normal {

@@ -132,7 +132,7 @@ impl PretrainedFiles {
 /// `model_type` in the `config.json` that `scripts/convert_efficientnet_lite0.py` writes.
 pub const EFFICIENTNET_LITE0_TYPE: &str = "efficientnet-lite0";
 
-/// What `model.name` holds: a BERT-family text encoder or an image backbone.
+/// The kind of encoder `model.name` names: a BERT-family text encoder or an image backbone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {

@@ -69,7 +69,7 @@ impl TextClassifier {
 impl Classifier for TextClassifier {
     type Batch = TokenBatch;
 
-    /// Every parameter under `BertForSequenceClassification`'s names.
+    /// Collects every parameter under `BertForSequenceClassification`'s names.
     fn export(&self) -> WeightSink {
         let mut sink = WeightSink::default();
         let mut encoder = WeightSink::default();

@@ -38,7 +38,7 @@ impl Sprite {
         }
     }
 
-    /// The cell of instance `index` as a rectangle in [0, 1] texture coordinates:
+    /// Returns the cell of instance `index` as a rectangle in [0, 1] texture coordinates:
     /// (left, top, right, bottom).
     pub fn uv(&self, index: usize) -> [f32; 4] {
         let (x, y) = cell_origin(index, columns(self.count), self.cell);
@@ -51,7 +51,7 @@ impl Sprite {
         ]
     }
 
-    /// The thumbnail of instance `index`.
+    /// Returns the thumbnail of instance `index`.
     pub fn thumbnail(&self, index: usize) -> RgbImage {
         let (x, y) = cell_origin(index, columns(self.count), self.cell);
         image::imageops::crop_imm(&self.image, x, y, self.cell, self.cell).to_image()

@@ -1,6 +1,6 @@
-//! What differs between a text run and an image run: how the data is read, how the model
-//! is built or restored, and what a checkpoint records about it. The training loop is the
-//! same for both.
+//! The parts in which a text run and an image run differ: reading the data, building or
+//! restoring the model, and its description in checkpoints. The training loop is the same
+//! for both.
 
 use std::path::{Path, PathBuf};
 
@@ -22,10 +22,10 @@ pub trait ModelSetup {
     type Model: Classifier;
     type Data: Dataset<Batch = <Self::Model as Classifier>::Batch>;
 
-    /// The pre-trained encoder with a new head for `num_classes`.
+    /// Builds the pre-trained encoder with a new head for `num_classes`.
     fn new_model(&self, num_classes: usize, device: &Device) -> Result<Self::Model>;
 
-    /// A fine-tuned model from a checkpoint's `model.safetensors`.
+    /// Loads a fine-tuned model from a checkpoint's `model.safetensors`.
     fn load_model(
         &self,
         path: &Path,
@@ -34,10 +34,10 @@ pub trait ModelSetup {
         device: &Device,
     ) -> Result<Self::Model>;
 
-    /// A checkpoint's description of `model` at `step`.
+    /// Describes `model` at `step` for a checkpoint.
     fn state(&self, model: &Self::Model, step: usize, labels: &LabelSet) -> CheckpointState;
 
-    /// Whether a checkpoint was written by a model of this setup, for resuming.
+    /// Returns whether a model of this setup wrote the checkpoint, for resuming.
     fn matches(&self, state: &CheckpointState) -> bool;
 }
 
@@ -166,7 +166,7 @@ impl ImageSetup {
         Ok((setup, splits))
     }
 
-    /// The input transform `config` asks for, with the backbone's normalisation.
+    /// Returns the input transform that `config` sets, with the backbone's normalisation.
     pub fn transform(config: &Config) -> ImageTransform {
         ImageTransform {
             size: config.model.image_size,

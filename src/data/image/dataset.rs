@@ -29,7 +29,8 @@ impl Batch for ImageBatch {
     }
 }
 
-/// How images become the backbone's input: side, normalisation and training augmentation.
+/// The transform from images to the backbone's input: side, normalisation and training
+/// augmentation.
 #[derive(Debug, Clone)]
 pub struct ImageTransform {
     pub size: u32,

@@ -22,7 +22,7 @@ pub struct ImageSplits {
     pub skipped: usize,
 }
 
-/// Reads the images at `path` in the layout its name tells, with integer labels renamed
+/// Reads the images at `path` in the layout its name shows, with integer labels renamed
 /// by `data.label_names` when set.
 pub fn read_images(path: &Path, data: &DataConfig) -> Result<Vec<ImageExample>> {
     let mut examples = read_layout(path, data)?;
@@ -51,7 +51,7 @@ fn read_layout(path: &Path, data: &DataConfig) -> Result<Vec<ImageExample>> {
     read_image_list(path, &data.image_column, &data.label_column)
 }
 
-/// The label file of an IDX image file: `*-images-idx3-ubyte[.gz]` pairs with
+/// Returns the label file of an IDX image file: `*-images-idx3-ubyte[.gz]` pairs with
 /// `*-labels-idx1-ubyte[.gz]`, as MNIST and Fashion-MNIST name them.
 fn idx_label_file(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
