@@ -4,8 +4,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use acf::config::DataConfig;
 use acf::data::image::{
-    Crop, Preprocess, decode_batch, read_idx, read_image_folder, read_image_list,
+    Crop, ImageTransform, Preprocess, decode_batch, load_image_splits, read_idx, read_image_folder,
+    read_image_list, read_images,
 };
 use image::{GrayImage, Luma, Rgb, RgbImage, Rgba, RgbaImage};
 
@@ -229,4 +231,104 @@ fn image_list_resolves_paths_and_names_missing_files() {
     );
     assert!(error.contains("bad.csv:3: image"), "{error}");
     assert!(error.contains("missing.png does not exist"), "{error}");
+}
+
+#[test]
+fn hidden_folders_are_not_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    write_folder(dir.path());
+    std::fs::create_dir_all(dir.path().join(".ipynb_checkpoints")).unwrap();
+    RgbImage::from_pixel(4, 4, Rgb([1, 2, 3]))
+        .save(dir.path().join(".ipynb_checkpoints/a.png"))
+        .unwrap();
+    let examples = read_image_folder(dir.path()).unwrap();
+    assert_eq!(examples.len(), 3);
+    assert!(examples.iter().all(|e| !e.origin.contains(".ipynb")));
+}
+
+#[test]
+fn truncated_jpeg_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write_folder(dir.path());
+    let path = dir.path().join("cat/b.jpg");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let examples = read_image_folder(dir.path()).unwrap();
+    let index = examples
+        .iter()
+        .position(|e| e.origin.ends_with("b.jpg"))
+        .unwrap();
+    let crop = preprocess(Crop::Center, false);
+    let error = format!(
+        "{:#}",
+        decode_batch(&examples, &[index], &crop, 0, 1, false).unwrap_err()
+    );
+    assert!(error.contains("b.jpg"), "{error}");
+    assert!(error.contains("no end-of-image marker"), "{error}");
+}
+
+#[test]
+fn bmp_and_extreme_aspect_images_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("a")).unwrap();
+    RgbImage::from_pixel(5, 3, Rgb([0, 255, 0]))
+        .save(dir.path().join("a/green.bmp"))
+        .unwrap();
+    // A 20000 x 1 strip: it is cut to 4 x 1 before resizing, so it stays cheap.
+    GrayImage::from_pixel(20_000, 1, Luma([0]))
+        .save(dir.path().join("a/strip.png"))
+        .unwrap();
+    let examples = read_image_folder(dir.path()).unwrap();
+    assert_eq!(examples.len(), 2);
+    let crop = preprocess(Crop::Center, false);
+    let (values, skipped) = decode_batch(&examples, &[0, 1], &crop, 0, 2, false).unwrap();
+    assert!(skipped.is_empty());
+    assert_eq!(values.len(), 2 * 3 * 8 * 8);
+    // Green BMP: the green channel normalises to 1, the red one to -1.
+    assert!(
+        (values[64] - 1.0).abs() < 1e-6,
+        "green channel {}",
+        values[64]
+    );
+    assert!((values[0] + 1.0).abs() < 1e-6, "red channel {}", values[0]);
+}
+
+#[test]
+fn idx_pairs_files_named_with_a_dot() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("train-images.idx3-ubyte");
+    write_idx(
+        &images,
+        &dir.path().join("train-labels.idx1-ubyte"),
+        3,
+        3,
+        false,
+    );
+    let examples = read_images(&images, &DataConfig::default()).unwrap();
+    assert_eq!(examples.len(), 3);
+}
+
+#[test]
+fn max_train_samples_must_keep_every_class() {
+    let dir = tempfile::tempdir().unwrap();
+    write_folder(dir.path());
+    let config = DataConfig {
+        train: Some(dir.path().to_path_buf()),
+        max_train_samples: Some(2),
+        ..DataConfig::default()
+    };
+    let transform = ImageTransform {
+        size: 8,
+        mean: [0.5; 3],
+        std: [0.5; 3],
+        augment: false,
+    };
+    let error = format!(
+        "{:#}",
+        load_image_splits(&config, &transform, 0, None)
+            .err()
+            .unwrap()
+    );
+    assert!(error.contains("data.max_train_samples"), "{error}");
+    assert!(error.contains("[dog]"), "{error}");
 }

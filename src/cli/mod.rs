@@ -21,8 +21,8 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "acf",
     version,
-    about = "Aligned contrastive fine-tuning (ACF) of pre-trained text encoders on wgpu",
-    long_about = "Fine-tunes a pre-trained BERT-family encoder with cross-entropy, supervised contrastive (SupCon/SCL) or aligned contrastive (ACF) objectives, on a wgpu GPU adapter or the CPU. Logs go to stderr; set RUST_LOG=debug for more."
+    about = "Aligned contrastive fine-tuning (ACF) of pre-trained text and image encoders on wgpu",
+    long_about = "Fine-tunes a pre-trained BERT-family encoder or the EfficientNet-Lite0 image backbone with cross-entropy, supervised contrastive (SupCon/SCL) or aligned contrastive (ACF) objectives, on a wgpu GPU adapter or the CPU. Logs go to stderr; set RUST_LOG=debug for more."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -38,7 +38,7 @@ enum Command {
     Eval(evaluate::EvalArgs),
     /// Predict labels and class probabilities for each example of a file, as JSONL.
     Predict(predict::PredictArgs),
-    /// Write pooled, L2-normalised sentence embeddings of a pre-trained model as JSONL.
+    /// Write pooled, L2-normalised sentence or image embeddings of a pre-trained model as JSONL.
     Embed(embed::EmbedArgs),
     /// Open the explorer window: start a run, watch one in progress, or replay a run directory.
     Gui(gui::GuiArgs),

@@ -97,6 +97,14 @@ pub fn load_splits(
     }
     let mut test = read_split(&config.test)?;
     keep_first(&mut train_examples, config.max_train_samples);
+    check_kept_classes(
+        &labels,
+        train_examples
+            .iter()
+            .map(|example| example.label.as_deref()),
+        config.max_train_samples,
+        &train_path,
+    )?;
     if let Some(split) = &mut validation {
         split.truncate(config.max_eval_samples);
     }
@@ -138,7 +146,40 @@ pub fn hold_out<T>(examples: &mut Vec<T>, fraction: f64, seed: u64, path: &Path)
     Ok(examples.split_off(examples.len() - held_out))
 }
 
-/// Keeps the first `limit` items, as the `data.max_*_samples` keys ask.
+/// Checks that the first `data.max_train_samples` training examples still contain every
+/// class. Files sorted by class (class folders, sorted lists) would otherwise train on the
+/// first classes only.
+pub fn check_kept_classes<'a>(
+    labels: &LabelSet,
+    first_labels: impl Iterator<Item = Option<&'a str>>,
+    limit: Option<usize>,
+    path: &Path,
+) -> Result<()> {
+    let Some(limit) = limit else { return Ok(()) };
+    let mut seen = vec![false; labels.len()];
+    for label in first_labels.flatten() {
+        if let Some(index) = labels.index_of(label) {
+            seen[index] = true;
+        }
+    }
+    let missing: Vec<&str> = labels
+        .names
+        .iter()
+        .zip(&seen)
+        .filter(|(_, seen)| !**seen)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{}: the first {limit} training examples (data.max_train_samples) contain no example of [{}]; the file is probably ordered by class, so shuffle it or raise the limit",
+            path.display(),
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Keeps the first `limit` items, as the `data.max_*_samples` keys set.
 pub fn keep_first<T>(items: &mut Vec<T>, limit: Option<usize>) {
     if let Some(limit) = limit {
         items.truncate(limit);

@@ -148,8 +148,16 @@ struct ModelTypeFile {
 
 impl ModelKind {
     /// Reads the `model_type` of a local folder's `config.json`. Hub ids and folders of
-    /// other types are text encoders, and loading them checks the details.
+    /// other types are text encoders, and loading them checks the details. A name ending
+    /// in `efficientnet-lite0` is the image backbone even before `scripts/setup` has
+    /// written its folder, so the error message asks for setup rather than a download.
     pub fn of(name: &str) -> ModelKind {
+        if name
+            .trim_end_matches('/')
+            .ends_with(EFFICIENTNET_LITE0_TYPE)
+        {
+            return ModelKind::Image;
+        }
         let config = Path::new(name).join("config.json");
         let model_type = std::fs::read_to_string(config)
             .ok()

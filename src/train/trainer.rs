@@ -489,12 +489,21 @@ fn initial_state<S: ModelSetup>(
     };
 
     let state = read_state(&dir)?;
-    if state.model_name != config.model.name || !session.setup.matches(&state) {
+    if state.model_name != config.model.name {
         bail!(
-            "--resume {}: checkpoint {} was trained from model {:?}, but model.name is {:?} with a different config.json; resume with the run's own model or start a new run",
+            "--resume {}: checkpoint {} was trained from model {:?}, but model.name is {:?}; resume with the run's own model.name or start a new run",
             session.run.root.display(),
             dir.display(),
             state.model_name,
+            config.model.name
+        );
+    }
+    if !session.setup.matches(&state) {
+        bail!(
+            "--resume {}: checkpoint {} contains a {:?} model that does not match model {:?} as it is now (its config.json changed); restore the model files or start a new run",
+            session.run.root.display(),
+            dir.display(),
+            state.kind,
             config.model.name
         );
     }

@@ -4,11 +4,16 @@
 
 use anyhow::{Context, Result, bail};
 use image::imageops::FilterType;
-use image::{DynamicImage, GrayImage, RgbImage};
+use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::{ImageExample, ImageSource};
+
+/// Maximum ratio of an image's longer side to its shorter side before resizing.
+const MAX_ASPECT: u32 = 4;
+/// Bytes at the end of a JPEG searched for its end-of-image marker.
+const JPEG_TAIL: usize = 64;
 
 /// Position of the `size x size` crop in the resized image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,17 +41,29 @@ pub struct Preprocess {
 pub fn load_rgb(example: &ImageExample) -> Result<RgbImage> {
     match &example.source {
         ImageSource::File(path) => {
-            let image = image::ImageReader::open(path)
-                .with_context(|| format!("cannot read image {}", path.display()))?
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read image {}", path.display()))?;
+            let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
                 .with_guessed_format()
-                .with_context(|| format!("cannot read image {}", path.display()))?
-                .decode()
-                .with_context(|| {
-                    format!(
-                        "{}: cannot decode the image; the file is damaged or not an image",
-                        path.display()
-                    )
-                })?;
+                .with_context(|| format!("cannot read image {}", path.display()))?;
+            // The JPEG decoder fills a cut-off file with grey instead of failing, so a
+            // truncated download would train silently. A complete JPEG ends with the
+            // end-of-image marker FF D9 (some writers pad a few bytes after it).
+            let tail = &bytes[bytes.len().saturating_sub(JPEG_TAIL)..];
+            if reader.format() == Some(ImageFormat::Jpeg)
+                && !tail.windows(2).any(|pair| pair == [0xff, 0xd9])
+            {
+                bail!(
+                    "{}: the JPEG has no end-of-image marker; the file is truncated",
+                    path.display()
+                );
+            }
+            let image = reader.decode().with_context(|| {
+                format!(
+                    "{}: cannot decode the image; the file is damaged or not an image",
+                    path.display()
+                )
+            })?;
             Ok(image.to_rgb8())
         }
         ImageSource::Grey {
@@ -122,6 +139,26 @@ pub fn decode_batch(
 
 /// Resize, crop, flip and normalise one image into [3, size, size], channel-major.
 fn transform(image: &RgbImage, preprocess: &Preprocess, rng: &mut StdRng) -> Vec<f32> {
+    // Resizing the shorter side of a 20000 x 1 strip to 224 pixels would allocate
+    // gigabytes, so an image longer than MAX_ASPECT times its width is first cut to its
+    // central MAX_ASPECT : 1 part. Centre crops never reach beyond it.
+    let (width, height) = image.dimensions();
+    let long_limit = width.min(height).saturating_mul(MAX_ASPECT).max(1);
+    let cut;
+    let image = if width.max(height) > long_limit {
+        let (cut_width, cut_height) = (width.min(long_limit), height.min(long_limit));
+        cut = image::imageops::crop_imm(
+            image,
+            (width - cut_width) / 2,
+            (height - cut_height) / 2,
+            cut_width,
+            cut_height,
+        )
+        .to_image();
+        &cut
+    } else {
+        image
+    };
     let (width, height) = image.dimensions();
     let scale = preprocess.resize as f32 / width.min(height) as f32;
     let resized_width = ((width as f32 * scale).round() as u32).max(preprocess.size);

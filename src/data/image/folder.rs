@@ -14,6 +14,8 @@ pub fn read_image_folder(root: &Path) -> Result<Vec<ImageExample>> {
         .with_context(|| format!("cannot read image folder {}", root.display()))?
         .filter_map(|entry| entry.ok())
         .filter(|entry| entry.path().is_dir())
+        // Hidden folders (`.ipynb_checkpoints`, `.git`) are tool state, not classes.
+        .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
         .collect();
     classes.sort_by_key(|entry| entry.file_name());
     if classes.is_empty() {

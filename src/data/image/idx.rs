@@ -54,6 +54,12 @@ pub fn read_idx(images_path: &Path, labels_path: &Path) -> Result<Vec<ImageExamp
         image_header[2] as usize,
         image_header[3] as usize,
     );
+    if rows == 0 || columns == 0 {
+        bail!(
+            "{}: the header gives images of {rows} x {columns} pixels; the file is damaged",
+            images_path.display()
+        );
+    }
     let label_count = label_header[1] as usize;
     if count != label_count {
         bail!(

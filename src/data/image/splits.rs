@@ -10,7 +10,7 @@ use super::{
     ImageDataset, ImageExample, ImageTransform, read_idx, read_image_folder, read_image_list,
 };
 use crate::config::DataConfig;
-use crate::data::splits::{hold_out, keep_first};
+use crate::data::splits::{check_kept_classes, hold_out, keep_first};
 use crate::data::{LabelSet, name_label};
 
 pub struct ImageSplits {
@@ -38,6 +38,14 @@ fn read_layout(path: &Path, data: &DataConfig) -> Result<Vec<ImageExample>> {
     if path.is_dir() {
         return read_image_folder(path);
     }
+    if !path.is_file() {
+        bail!(
+            "{} does not exist; give a class-per-folder tree, an IDX image file or a CSV of {},{}",
+            path.display(),
+            data.image_column,
+            data.label_column
+        );
+    }
     if let Some(labels) = idx_label_file(path) {
         if !labels.is_file() {
             bail!(
@@ -52,13 +60,14 @@ fn read_layout(path: &Path, data: &DataConfig) -> Result<Vec<ImageExample>> {
 }
 
 /// Returns the label file of an IDX image file: `*-images-idx3-ubyte[.gz]` pairs with
-/// `*-labels-idx1-ubyte[.gz]`, as MNIST and Fashion-MNIST name them.
+/// `*-labels-idx1-ubyte[.gz]`, as MNIST and Fashion-MNIST name them (also with a dot before
+/// `idx`, as some copies spell it).
 fn idx_label_file(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
-    name.contains("-idx3-ubyte").then(|| {
+    name.contains("idx3-ubyte").then(|| {
         path.with_file_name(
-            name.replace("images-idx3", "labels-idx1")
-                .replace("-idx3-", "-idx1-"),
+            name.replace("images", "labels")
+                .replace("idx3-ubyte", "idx1-ubyte"),
         )
     })
 }
@@ -77,6 +86,13 @@ pub fn load_image_splits(
         );
     };
     let mut train = read_images(&train_path, data)?;
+    if let Some(unlabelled) = train.iter().find(|example| example.label.is_none()) {
+        bail!(
+            "{}: the training image has no label; a CSV image list needs a {:?} column (data.label_column)",
+            unlabelled.origin,
+            data.label_column
+        );
+    }
     let labels = match (known_labels, &data.label_names) {
         (Some(labels), _) => labels,
         (None, Some(names)) => LabelSet::from_names(names),
@@ -107,6 +123,12 @@ pub fn load_image_splits(
         .map(|path| read_images(path, data))
         .transpose()?;
     keep_first(&mut train, data.max_train_samples);
+    check_kept_classes(
+        &labels,
+        train.iter().map(|example| example.label.as_deref()),
+        data.max_train_samples,
+        &train_path,
+    )?;
     if let Some(examples) = &mut validation {
         keep_first(examples, data.max_eval_samples);
     }
