@@ -7,7 +7,7 @@ use std::path::Path;
 use acf::config::DataConfig;
 use acf::data::image::{
     Crop, ImageTransform, Preprocess, decode_batch, load_image_splits, read_idx, read_image_folder,
-    read_image_list, read_images,
+    read_image_inputs, read_image_list, read_images,
 };
 use image::{GrayImage, Luma, Rgb, RgbImage, Rgba, RgbaImage};
 
@@ -331,4 +331,14 @@ fn max_train_samples_must_keep_every_class() {
     );
     assert!(error.contains("data.max_train_samples"), "{error}");
     assert!(error.contains("[dog]"), "{error}");
+}
+
+#[test]
+fn input_folders_skip_linked_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    write_folder(dir.path());
+    std::os::unix::fs::symlink(".", dir.path().join("cat/self")).unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("cat/up")).unwrap();
+    let examples = read_image_inputs(dir.path(), &DataConfig::default()).unwrap();
+    assert_eq!(examples.len(), 3, "each image once, links not followed");
 }

@@ -292,6 +292,14 @@ fn corrupt_images_error_or_skip() {
     assert!(output.status.success(), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(message.contains("skipped=1"), "{message}");
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("run/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        summary["skipped_images"], 2,
+        "the broken file is in the training and the validation folder"
+    );
 }
 
 #[test]

@@ -47,6 +47,8 @@ pub struct Splits<D> {
     pub train: D,
     pub validation: Option<D>,
     pub test: Option<D>,
+    /// Images left out because they failed to decode (`data.skip_bad_images`).
+    pub skipped_images: usize,
 }
 
 /// A BERT-family encoder with its tokenizer.
@@ -78,6 +80,7 @@ impl TextSetup {
             validation: splits.validation.map(encode).transpose()?,
             test: splits.test.map(encode).transpose()?,
             labels: splits.labels,
+            skipped_images: 0,
         };
         let setup = TextSetup {
             model_name: config.model.name.clone(),
@@ -162,6 +165,7 @@ impl ImageSetup {
             train: splits.train,
             validation: splits.validation,
             test: splits.test,
+            skipped_images: splits.skipped,
         };
         Ok((setup, splits))
     }

@@ -38,6 +38,7 @@ struct Session<S: ModelSetup> {
     train: S::Data,
     validation: Option<S::Data>,
     test: Option<S::Data>,
+    skipped_images: usize,
 }
 
 /// Accumulates step losses between two logged steps.
@@ -363,6 +364,7 @@ fn run_session<S: ModelSetup>(
             "seconds": train_seconds,
             "examples_per_second": train_examples as f64 / train_seconds.max(1e-9),
         },
+        "skipped_images": session.skipped_images,
         "backend": session.selected.backend,
         "adapter": session.selected.adapter,
         "wall_seconds": wall_seconds,
@@ -466,6 +468,7 @@ impl<S: ModelSetup> Session<S> {
             train: splits.train,
             validation: splits.validation,
             test: splits.test,
+            skipped_images: splits.skipped_images,
         })
     }
 }

@@ -43,7 +43,10 @@ fn collect_images(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         std::fs::read_dir(dir).with_context(|| format!("cannot read folder {}", dir.display()))?;
     for entry in entries.filter_map(|entry| entry.ok()) {
         let path = entry.path();
-        if path.is_dir() {
+        // Linked folders are not followed, as `find` does by default: a link to `.` or `..`
+        // would list the same images again, or forever.
+        let linked = entry.file_type().is_ok_and(|kind| kind.is_symlink());
+        if path.is_dir() && !linked {
             collect_images(&path, files)?;
         } else if is_image_file(&path) {
             files.push(path);
