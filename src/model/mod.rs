@@ -150,7 +150,7 @@ impl ModelKind {
     /// Reads the `model_type` of a local folder's `config.json`. Hub ids and folders of
     /// other types are text encoders, and loading them checks the details. A name ending
     /// in `efficientnet-lite0` is the image backbone even before `scripts/setup` has
-    /// written its folder, so the error message asks for setup rather than a download.
+    /// written its folder, so the error message names setup rather than a download.
     pub fn of(name: &str) -> ModelKind {
         if name
             .trim_end_matches('/')

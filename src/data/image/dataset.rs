@@ -109,7 +109,7 @@ impl ImageDataset {
             }
             tracing::warn!(
                 skipped = skipped.len(),
-                kept = examples.len(),
+                remaining = examples.len(),
                 "images that failed to decode were skipped (data.skip_bad_images = true)"
             );
         }
