@@ -42,6 +42,32 @@ impl LabelSet {
         }
     }
 
+    /// Chooses a run's label set: a resumed run's `known` one, else `data.label_names`, else
+    /// the distinct `training` labels. Fewer than two classes is an error naming `path`.
+    pub fn for_training<'a>(
+        known: Option<LabelSet>,
+        names: Option<&[String]>,
+        training: impl Iterator<Item = &'a str>,
+        path: &Path,
+    ) -> Result<LabelSet> {
+        let labels = match (known, names) {
+            (Some(labels), _) => labels,
+            (None, Some(names)) => LabelSet::from_names(names),
+            (None, None) => LabelSet::from_labels(training),
+        };
+        if labels.len() < 2 {
+            let found = match labels.names.first() {
+                Some(name) => format!("only one class ({name})"),
+                None => "no class".to_string(),
+            };
+            bail!(
+                "{}: the training set has {found}; classification and contrastive objectives need at least two",
+                path.display()
+            );
+        }
+        Ok(labels)
+    }
+
     pub fn len(&self) -> usize {
         self.names.len()
     }

@@ -58,18 +58,14 @@ pub fn load_splits(
     };
     let mut train_examples = read(&train_path)?;
 
-    let labels = match (known_labels, &config.label_names) {
-        (Some(labels), _) => labels,
-        (None, Some(names)) => LabelSet::from_names(names),
-        (None, None) => LabelSet::from_examples(&train_examples),
-    };
-    if labels.len() < 2 {
-        bail!(
-            "{}: the training set has only one class ({}); classification and contrastive objectives need at least two",
-            train_path.display(),
-            labels.names.join(", ")
-        );
-    }
+    let labels = LabelSet::for_training(
+        known_labels,
+        config.label_names.as_deref(),
+        train_examples
+            .iter()
+            .filter_map(|example| example.label.as_deref()),
+        &train_path,
+    )?;
 
     let mut validation = None;
     if let Some(fraction) = config.validation_fraction {

@@ -93,21 +93,12 @@ pub fn load_image_splits(
             data.label_column
         );
     }
-    let labels = match (known_labels, &data.label_names) {
-        (Some(labels), _) => labels,
-        (None, Some(names)) => LabelSet::from_names(names),
-        (None, None) => {
-            LabelSet::from_labels(train.iter().filter_map(|example| example.label.as_deref()))
-        }
-    };
-    if labels.len() < 2 {
-        bail!(
-            "{}: the training images have {} class(es) ({}); classification needs at least two",
-            train_path.display(),
-            labels.len(),
-            labels.names.join(", ")
-        );
-    }
+    let labels = LabelSet::for_training(
+        known_labels,
+        data.label_names.as_deref(),
+        train.iter().filter_map(|example| example.label.as_deref()),
+        &train_path,
+    )?;
 
     let mut validation = match data.validation_fraction {
         Some(fraction) => Some(hold_out(&mut train, fraction, seed, &train_path)?),
