@@ -4,10 +4,22 @@
 use anyhow::Result;
 use burn::prelude::*;
 
+use super::LabelSet;
+
 /// A batch of inputs on the device, with class indices for labelled data.
 pub trait Batch {
     /// [batch], present for labelled data.
     fn labels(&self) -> Option<Tensor<1, Int>>;
+}
+
+/// The splits of a run, ready to be batched, with the label set they are encoded in.
+pub struct DatasetSplits<D> {
+    pub labels: LabelSet,
+    pub train: D,
+    pub validation: Option<D>,
+    pub test: Option<D>,
+    /// Images left out because they failed to decode (`data.skip_bad_images`).
+    pub skipped_images: usize,
 }
 
 /// One split, ready to be batched.

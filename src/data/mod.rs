@@ -9,7 +9,7 @@ pub mod splits;
 mod text;
 
 pub use batch::{EncodedDataset, TokenBatch, shuffled_batches};
-pub use dataset::{Batch, Dataset};
+pub use dataset::{Batch, Dataset, DatasetSplits};
 pub use labels::{LabelSet, name_label};
 pub use splits::{Split, Splits, columns, load_splits};
 pub use text::{Columns, LabelRequirement, TextExample, read_examples};

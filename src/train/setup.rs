@@ -10,7 +10,7 @@ use burn::prelude::*;
 use super::checkpoint::CheckpointState;
 use crate::config::{Config, Pooling};
 use crate::data::image::{ImageDataset, ImageTransform, load_image_splits};
-use crate::data::{Dataset, EncodedDataset, LabelSet, Split, load_splits};
+use crate::data::{Dataset, DatasetSplits, EncodedDataset, LabelSet, Split, load_splits};
 use crate::model::efficientnet::{EfficientNetLite0, INPUT_MEAN, INPUT_STD};
 use crate::model::{
     Classifier, ImageClassifier, ModelKind, PretrainedFiles, TextClassifier, TextTokenizer,
@@ -41,16 +41,6 @@ pub trait ModelSetup {
     fn matches(&self, state: &CheckpointState) -> bool;
 }
 
-/// The splits of a run, read for its model.
-pub struct Splits<D> {
-    pub labels: LabelSet,
-    pub train: D,
-    pub validation: Option<D>,
-    pub test: Option<D>,
-    /// Images left out because they failed to decode (`data.skip_bad_images`).
-    pub skipped_images: usize,
-}
-
 /// A BERT-family encoder with its tokenizer.
 pub struct TextSetup {
     pub model_name: String,
@@ -63,7 +53,7 @@ impl TextSetup {
     pub fn prepare(
         config: &Config,
         known_labels: Option<LabelSet>,
-    ) -> Result<(TextSetup, Splits<EncodedDataset>)> {
+    ) -> Result<(TextSetup, DatasetSplits<EncodedDataset>)> {
         let files = PretrainedFiles::resolve(&config.model.name)?;
         if config.model.max_length > files.config.max_position_embeddings {
             bail!(
@@ -75,7 +65,7 @@ impl TextSetup {
         let tokenizer = TextTokenizer::from_file(&files.tokenizer_path(), config.model.max_length)?;
         let splits = load_splits(&config.data, config.train.seed, known_labels)?;
         let encode = |split: Split| EncodedDataset::new(split.examples, split.labels, &tokenizer);
-        let splits = Splits {
+        let splits = DatasetSplits {
             train: encode(splits.train)?,
             validation: splits.validation.map(encode).transpose()?,
             test: splits.test.map(encode).transpose()?,
@@ -151,7 +141,7 @@ impl ImageSetup {
     pub fn prepare(
         config: &Config,
         known_labels: Option<LabelSet>,
-    ) -> Result<(ImageSetup, Splits<ImageDataset>)> {
+    ) -> Result<(ImageSetup, DatasetSplits<ImageDataset>)> {
         let weights = image_backbone_weights(&config.model.name)?;
         let transform = ImageSetup::transform(config);
         let splits = load_image_splits(&config.data, &transform, config.train.seed, known_labels)?;
@@ -159,13 +149,6 @@ impl ImageSetup {
             model_name: config.model.name.clone(),
             weights,
             transform,
-        };
-        let splits = Splits {
-            labels: splits.labels,
-            train: splits.train,
-            validation: splits.validation,
-            test: splits.test,
-            skipped_images: splits.skipped,
         };
         Ok((setup, splits))
     }

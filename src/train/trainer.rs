@@ -19,10 +19,10 @@ use super::evaluate::{Evaluation, evaluate};
 use super::events::{EvaluationMetrics, EventSink, StepMetrics, TrainEvent};
 use super::optimizer::AdamW;
 use super::schedule::linear_warmup_decay;
-use super::setup::{ImageSetup, ModelSetup, Splits, TextSetup};
+use super::setup::{ImageSetup, ModelSetup, TextSetup};
 use super::snapshot::{Snapshotter, choose_sample};
 use crate::config::Config;
-use crate::data::{Batch, Dataset, LabelSet, shuffled_batches};
+use crate::data::{Batch, Dataset, DatasetSplits, LabelSet, shuffled_batches};
 use crate::device::{SelectedDevice, select_device};
 use crate::loss::objective_loss;
 use crate::model::{Classifier, ModelKind};
@@ -457,7 +457,7 @@ fn check_run_dir(run: &RunDir, resume: bool) -> Result<Option<LabelSet>> {
 }
 
 impl<S: ModelSetup> Session<S> {
-    fn new(config: Config, run: RunDir, setup: S, splits: Splits<S::Data>) -> Result<Self> {
+    fn new(config: Config, run: RunDir, setup: S, splits: DatasetSplits<S::Data>) -> Result<Self> {
         let selected = select_device(config.device.backend)?;
         Ok(Session {
             config,

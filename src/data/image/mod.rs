@@ -20,7 +20,7 @@ pub use folder::read_image_folder;
 pub use idx::read_idx;
 pub use inputs::read_image_inputs;
 pub use list::read_image_list;
-pub use splits::{ImageSplits, encode_labels, load_image_splits, read_images};
+pub use splits::{encode_labels, load_image_splits, read_images};
 
 /// Source of an image's pixels.
 #[derive(Debug, Clone)]

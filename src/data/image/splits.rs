@@ -11,16 +11,7 @@ use super::{
 };
 use crate::config::DataConfig;
 use crate::data::splits::{check_kept_classes, hold_out, keep_first};
-use crate::data::{LabelSet, name_label};
-
-pub struct ImageSplits {
-    pub labels: LabelSet,
-    pub train: ImageDataset,
-    pub validation: Option<ImageDataset>,
-    pub test: Option<ImageDataset>,
-    /// Images left out because they failed to decode (`data.skip_bad_images`).
-    pub skipped: usize,
-}
+use crate::data::{DatasetSplits, LabelSet, name_label};
 
 /// Reads the images at `path` in the layout its name shows, with integer labels renamed
 /// by `data.label_names` when set.
@@ -79,7 +70,7 @@ pub fn load_image_splits(
     transform: &ImageTransform,
     seed: u64,
     known_labels: Option<LabelSet>,
-) -> Result<ImageSplits> {
+) -> Result<DatasetSplits<ImageDataset>> {
     let Some(train_path) = data.train.clone() else {
         bail!(
             "data.train is not set; point it at a class-per-folder tree, an IDX image file or a CSV of path,label"
@@ -143,12 +134,12 @@ pub fn load_image_splits(
         .map(|examples| dataset(examples, false))
         .transpose()?;
     let test = test.map(|examples| dataset(examples, false)).transpose()?;
-    Ok(ImageSplits {
+    Ok(DatasetSplits {
         labels,
         train,
         validation,
         test,
-        skipped,
+        skipped_images: skipped,
     })
 }
 
