@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use acf::config::{DataConfig, Pooling};
-use acf::data::image::{ImageDataset, ImageTransform, read_image_inputs};
+use acf::config::{DataConfig, IMAGE_SIZES, Pooling};
+use acf::data::image::{ImageDataset, read_image_inputs};
 use acf::data::{Dataset, EncodedDataset, LabelRequirement, TokenBatch, columns, read_examples};
 use acf::device::{SelectedDevice, select_device};
 use acf::loss::l2_normalize;
-use acf::model::efficientnet::{EfficientNetLite0, INPUT_MEAN, INPUT_STD};
+use acf::model::efficientnet::{EfficientNetLite0, input_transform};
 use acf::model::pooling::pool;
 use acf::model::weights::tensor_values;
 use acf::model::{ModelKind, PretrainedFiles, TextTokenizer, image_backbone_weights};
@@ -111,13 +111,10 @@ pub fn run(args: EmbedArgs) -> Result<()> {
             batch.attention_mask.clone(),
         );
         let embeddings = l2_normalize(pool(outputs, batch.attention_mask, pooling));
-        let [_, width] = embeddings.dims();
-        let values = tensor_values(embeddings);
-        for (row, &index) in values.chunks(width).zip(chunk) {
-            let line = json!({"text": dataset.examples[index].text, "embedding": row});
-            output.push_str(&serde_json::to_string(&line)?);
-            output.push('\n');
-        }
+        let texts = chunk
+            .iter()
+            .map(|&index| dataset.examples[index].text.as_str());
+        append_lines(&mut output, "text", texts, embeddings)?;
     }
     write_atomic(&args.output, output.as_bytes())?;
     tracing::info!(output = %args.output.display(), texts = dataset.len(), max_length, %pooling, "embeddings written");
@@ -126,10 +123,12 @@ pub fn run(args: EmbedArgs) -> Result<()> {
 
 /// Writes the L2-normalised pooled features of the pre-trained image backbone.
 fn embed_images(args: &EmbedArgs, selected: &SelectedDevice) -> Result<()> {
-    if !(32..=1024).contains(&args.image_size) {
+    if !IMAGE_SIZES.contains(&args.image_size) {
         bail!(
-            "--image-size {} is out of range; it must be in [32, 1024] pixels",
-            args.image_size
+            "--image-size {} is out of range; it must be in [{}, {}] pixels",
+            args.image_size,
+            IMAGE_SIZES.start(),
+            IMAGE_SIZES.end()
         );
     }
     let backbone = EfficientNetLite0::load_pretrained(
@@ -138,12 +137,7 @@ fn embed_images(args: &EmbedArgs, selected: &SelectedDevice) -> Result<()> {
     )?
     .valid();
     let examples = read_image_inputs(&args.input, &DataConfig::default())?;
-    let transform = ImageTransform {
-        size: args.image_size,
-        mean: INPUT_MEAN,
-        std: INPUT_STD,
-        augment: false,
-    };
+    let transform = input_transform(args.image_size, false);
     let (dataset, _) = ImageDataset::new(examples, Vec::new(), transform, false)?;
 
     let mut output = String::new();
@@ -151,15 +145,29 @@ fn embed_images(args: &EmbedArgs, selected: &SelectedDevice) -> Result<()> {
     for chunk in indices.chunks(args.batch_size) {
         let batch = dataset.batch(chunk, None, &selected.device)?;
         let embeddings = l2_normalize(backbone.features(batch.pixels));
-        let [_, width] = embeddings.dims();
-        let values = tensor_values(embeddings);
-        for (row, &index) in values.chunks(width).zip(chunk) {
-            let line = json!({"image": dataset.examples[index].origin, "embedding": row});
-            output.push_str(&serde_json::to_string(&line)?);
-            output.push('\n');
-        }
+        let images = chunk
+            .iter()
+            .map(|&index| dataset.examples[index].origin.as_str());
+        append_lines(&mut output, "image", images, embeddings)?;
     }
     write_atomic(&args.output, output.as_bytes())?;
     tracing::info!(output = %args.output.display(), images = dataset.len(), image_size = args.image_size, "embeddings written");
+    Ok(())
+}
+
+/// Appends one `{key: name, "embedding": row}` JSON line per row of `embeddings` [n, d].
+fn append_lines<'a>(
+    output: &mut String,
+    key: &str,
+    names: impl Iterator<Item = &'a str>,
+    embeddings: burn::tensor::Tensor<2>,
+) -> Result<()> {
+    let [_, width] = embeddings.dims();
+    let values = tensor_values(embeddings);
+    for (row, name) in values.chunks(width).zip(names) {
+        let line = json!({key: name, "embedding": row});
+        output.push_str(&serde_json::to_string(&line)?);
+        output.push('\n');
+    }
     Ok(())
 }

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 pub use overrides::apply_override;
 
+/// Input sides, in pixels, that `model.image_size` and `acf embed --image-size` accept.
+pub const IMAGE_SIZES: std::ops::RangeInclusive<u32> = 32..=1024;
+
 /// The whole run configuration, one section per stage of the data flow.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

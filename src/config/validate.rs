@@ -2,7 +2,7 @@
 
 use anyhow::{Result, bail};
 
-use super::Config;
+use super::{Config, IMAGE_SIZES};
 
 impl Config {
     /// Checks every value's range; `source` (the config file or "defaults") leads each message.
@@ -86,10 +86,12 @@ impl Config {
                 self.model.max_length
             );
         }
-        if !(32..=1024).contains(&self.model.image_size) {
+        if !IMAGE_SIZES.contains(&self.model.image_size) {
             bail!(
-                "{source}: model.image_size = {} is out of range; it must be in [32, 1024] pixels",
-                self.model.image_size
+                "{source}: model.image_size = {} is out of range; it must be in [{}, {}] pixels",
+                self.model.image_size,
+                IMAGE_SIZES.start(),
+                IMAGE_SIZES.end()
             );
         }
         if let Some(names) = &self.data.label_names {

@@ -14,6 +14,7 @@ use burn::prelude::*;
 use burn::tensor::ops::PadMode;
 
 use super::weights::{WeightSink, WeightSource};
+use crate::data::image::ImageTransform;
 
 /// Width of the pooled feature, the instance representation.
 pub const FEATURE_WIDTH: usize = 1280;
@@ -22,6 +23,17 @@ pub const IMAGENET_CLASSES: usize = 1000;
 /// Per-channel input normalisation of the ImageNet weights: (x - 0.5) / 0.5 on [0, 1].
 pub const INPUT_MEAN: [f32; 3] = [0.5; 3];
 pub const INPUT_STD: [f32; 3] = [0.5; 3];
+
+/// Returns the transform to the backbone's input: `size x size` RGB, normalised for the
+/// ImageNet weights, with random crops and flips in training when `augment` is set.
+pub fn input_transform(size: u32, augment: bool) -> ImageTransform {
+    ImageTransform {
+        size,
+        mean: INPUT_MEAN,
+        std: INPUT_STD,
+        augment,
+    }
+}
 
 const STEM_WIDTH: usize = 32;
 /// TensorFlow's batch-norm epsilon for EfficientNet.

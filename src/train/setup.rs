@@ -11,7 +11,7 @@ use super::checkpoint::CheckpointState;
 use crate::config::{Config, Pooling};
 use crate::data::image::{ImageDataset, ImageTransform, load_image_splits};
 use crate::data::{Dataset, DatasetSplits, EncodedDataset, LabelSet, Split, load_splits};
-use crate::model::efficientnet::{EfficientNetLite0, INPUT_MEAN, INPUT_STD};
+use crate::model::efficientnet::{EfficientNetLite0, input_transform};
 use crate::model::{
     Classifier, ImageClassifier, ModelKind, PretrainedFiles, TextClassifier, TextTokenizer,
     image_backbone_weights,
@@ -155,12 +155,7 @@ impl ImageSetup {
 
     /// Returns the input transform that `config` sets, with the backbone's normalisation.
     pub fn transform(config: &Config) -> ImageTransform {
-        ImageTransform {
-            size: config.model.image_size,
-            mean: INPUT_MEAN,
-            std: INPUT_STD,
-            augment: config.data.augment,
-        }
+        input_transform(config.model.image_size, config.data.augment)
     }
 }
 
