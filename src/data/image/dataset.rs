@@ -87,7 +87,8 @@ impl ImageDataset {
         let files: Vec<usize> = (0..examples.len())
             .filter(|&index| matches!(examples[index].source, super::ImageSource::File(_)))
             .collect();
-        // A small decode of each file: the check is the decoder's, not the extension's.
+        // Each file is decoded in full, because only the decoder can tell a damaged file,
+        // and then shrunk to 8 x 8 so the check keeps little in memory.
         let probe = Preprocess {
             resize: 8,
             size: 8,
